@@ -26,14 +26,35 @@ LAMBDA_ASYNC_PAYLOAD_BYTES: Final = 1 * MB
 LAMBDA_SCALING_ENVS_PER_10S: Final = 1_000
 LAMBDA_RESERVED_CONCURRENCY_MAX: Final = 1_000  # default account quota (soft)
 LAMBDA_LOG_RETENTION_DAYS: Final = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )  # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 
 # Python runtimes onnxruntime wheels can run on: they need glibc >= 2.28, which Lambda provides
 # from python3.12 (Amazon Linux 2023); python3.11 and older run on Amazon Linux 2 (glibc 2.26).
 # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
-LAMBDA_PYTHON_RUNTIMES: Final = ("python3.12", "python3.13")
+LAMBDA_PYTHON_RUNTIMES: Final = ("python3.12", "python3.13", "python3.14")
+LAMBDA_LATEST_PYTHON_RUNTIME: Final = "python3.14"
 LAMBDA_ARCHITECTURES: Final = ("arm64", "x86_64")
 
 # --- DynamoDB stream event source mapping ------------------------------------------------------

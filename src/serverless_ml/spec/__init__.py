@@ -1,0 +1,22 @@
+"""The backend-neutral description of an inference service: what the user wants."""
+
+from serverless_ml.spec.alarms import AlarmSettings, AlarmThreshold
+from serverless_ml.spec.concurrency import ConcurrencyPlan, ScheduledAction, Warmer
+from serverless_ml.spec.errors import SpecError
+from serverless_ml.spec.model import ModelArtifact
+from serverless_ml.spec.service import InferenceServiceSpec
+from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, NewTable
+
+__all__ = [
+    "AlarmSettings",
+    "AlarmThreshold",
+    "ConcurrencyPlan",
+    "DynamoStreamTrigger",
+    "HttpTrigger",
+    "InferenceServiceSpec",
+    "ModelArtifact",
+    "NewTable",
+    "ScheduledAction",
+    "SpecError",
+    "Warmer",
+]

@@ -1,0 +1,98 @@
+"""InferenceAlarms: the plan's alarms, an SNS topic or user actions, and a dashboard."""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from serverless_ml.cdk.nag import acknowledge
+from serverless_ml.core.alarms import dashboard_body
+from serverless_ml.core.plan_types import AlarmPlan, MetricPlan, MonitoringPlan
+
+_COMPARISON = {
+    "GreaterThanOrEqualToThreshold": cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    "GreaterThanThreshold": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+}
+_MISSING = {"notBreaching": cw.TreatMissingData.NOT_BREACHING}
+
+
+def _metric(m: MetricPlan) -> cw.Metric:
+    return cw.Metric(
+        namespace=m.namespace,
+        metric_name=m.metric_name,
+        dimensions_map=dict(m.dimensions),
+        statistic=m.statistic,
+        period=Duration.seconds(m.period_s),
+    )
+
+
+def _alarm_metric(a: AlarmPlan) -> cw.IMetric:
+    if a.metric is not None:
+        return _metric(a.metric)
+    assert a.expression is not None
+    return cw.MathExpression(
+        expression=a.expression,
+        using_metrics={k: _metric(m) for k, m in a.expression_metrics},
+        period=Duration.seconds(a.expression_period_s),
+        label=a.key,
+    )
+
+
+class InferenceAlarms(Construct):
+    """Children: ``Topic`` (when the plan creates one), one alarm per plan key, ``Dashboard``."""
+
+    def __init__(self, scope: Construct, id: str, *, plan: MonitoringPlan) -> None:
+        super().__init__(scope, id)
+        self.topic: sns.Topic | None = None
+        actions: list[cw.IAlarmAction] = []
+        if plan.topic_name is not None:
+            self.topic = sns.Topic(self, "Topic", topic_name=plan.topic_name, enforce_ssl=True)
+            acknowledge(
+                self.topic,
+                "AwsSolutions",
+                "AwsSolutions-SNS2",
+                "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed "
+                "aws/sns key, and alarm notifications carry no sensitive data",
+            )
+            actions.append(cw_actions.SnsAction(self.topic))
+        for arn in plan.action_arns:
+            actions.append(_ArnAction(arn))
+        self.alarms: dict[str, cw.Alarm] = {}
+        for a in plan.alarms:
+            alarm = cw.Alarm(
+                self,
+                a.key,
+                alarm_name=a.name,
+                alarm_description=a.description,
+                metric=_alarm_metric(a),
+                threshold=a.threshold,
+                comparison_operator=_COMPARISON[a.comparison],
+                evaluation_periods=a.evaluation_periods,
+                datapoints_to_alarm=a.datapoints_to_alarm,
+                treat_missing_data=_MISSING[a.treat_missing_data],
+            )
+            for action in actions:
+                alarm.add_alarm_action(action)
+            self.alarms[a.key] = alarm
+        if plan.dashboard_name is not None:
+            cw.CfnDashboard(
+                self,
+                "Dashboard",
+                dashboard_name=plan.dashboard_name,
+                dashboard_body=dashboard_body(plan, Aws.REGION),
+            )
+
+
+@jsii.implements(cw.IAlarmAction)
+class _ArnAction:
+    """An alarm action given as an ARN (an existing topic, an SSM incident plan, ...)."""
+
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    def bind(self, _scope: Construct, _alarm: cw.IAlarm) -> cw.AlarmActionConfig:
+        return cw.AlarmActionConfig(alarm_action_arn=self.arn)

@@ -1,0 +1,207 @@
+"""InferenceFunction: role, log group, function, version, alias, warm capacity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from serverless_ml.cdk.l1 import cfn_of
+from serverless_ml.cdk.log_groups import log_group
+from serverless_ml.cdk.nag import acknowledge
+from serverless_ml.cdk.refs import RefResolver
+from serverless_ml.core.defaults import RUNTIME_NOT_LATEST_REASON
+from serverless_ml.core.plan_types import ServicePlan
+
+_ARCH = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+
+
+class InferenceFunction(Construct):
+    """The function and its alias; every trigger must target :attr:`alias`.
+
+    Children (ids are API): ``LogGroup``, ``Role``, ``Function``, ``Alias``, ``AsyncConfig``,
+    ``ScalableTarget``, ``UtilizationPolicy``, ``Warmer``, ``WarmerPermission``.
+    """
+
+    def __init__(
+        self, scope: Construct, id: str, *, plan: ServicePlan, code_dir: Path, refs: RefResolver
+    ) -> None:
+        super().__init__(scope, id)
+        fp = plan.function
+        self.log_group = log_group(
+            self, "LogGroup", name=fp.log_group_name, retention_days=fp.log_retention_days
+        )
+        refs.register(
+            "log_group", cfn_of(self.log_group), arn=(lambda: self.log_group.log_group_arn, "Arn")
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=fp.role_name,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        )
+        self._refs = refs
+        self._plan = plan
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=fp.name,
+            description=fp.description,
+            runtime=lambda_.Runtime(fp.runtime, lambda_.RuntimeFamily.PYTHON),
+            architecture=_ARCH[fp.architecture],
+            handler=fp.handler,
+            code=lambda_.Code.from_asset(str(code_dir)),
+            memory_size=fp.memory_mb,
+            timeout=Duration.seconds(fp.timeout_s),
+            ephemeral_storage_size=Size.mebibytes(fp.ephemeral_storage_mb),
+            environment=dict(fp.environment),
+            reserved_concurrent_executions=fp.reserved_concurrency,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if fp.snapstart else None,
+            role=self.role,
+            log_group=self.log_group,
+        )
+        cfn_function = cfn_of(self.function)
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        if fp.tracing:
+            # Set on the L1: the L2 prop would also grant X-Ray in a second policy, while the
+            # plan's one policy already holds that statement.
+            cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        if fp.runtime != fp.latest_runtime:
+            for pack, rule in (
+                ("AwsSolutions", "AwsSolutions-L1"),
+                ("Serverless", "Serverless-LambdaLatestVersion"),
+            ):
+                acknowledge(self.function, pack, rule, RUNTIME_NOT_LATEST_REASON)  # type: ignore[arg-type]
+        self.alias = lambda_.Alias(
+            self,
+            "Alias",
+            alias_name=plan.alias.name,
+            version=self.function.current_version,
+            provisioned_concurrent_executions=plan.alias.provisioned or None,
+        )
+        acknowledge(
+            self.function,
+            "Serverless",
+            "Serverless-LambdaDLQ",
+            "synchronous and stream invocations report failures to callers / the mapping's "
+            "on-failure queue; async failures go to the same queue via the alias' "
+            "EventInvokeConfig destination",
+        )
+
+    def attach_policy(self) -> None:
+        """Add the plan's statements as one inline policy (after every Ref is registered)."""
+        statements = [
+            iam.PolicyStatement(
+                sid=s.sid, actions=list(s.actions), resources=self._refs.resolve_all(s.resources)
+            )
+            for s in self._plan.iam
+        ]
+        policy = iam.Policy(
+            self, "Policy", document=iam.PolicyDocument(statements=statements), roles=[self.role]
+        )
+        self.function.node.add_dependency(policy)
+        for s in self._plan.iam:
+            for resource in s.resources:
+                name = self._refs.nag_name(resource)
+                if name.endswith("*"):
+                    acknowledge(
+                        policy, "AwsSolutions", f"AwsSolutions-IAM5[Resource::{name}]", s.reason
+                    )
+
+    def add_async_config(self, failure_queue_arn: str) -> None:
+        a = self._plan.alias
+        lambda_.CfnEventInvokeConfig(
+            self,
+            "AsyncConfig",
+            function_name=self.function.function_name,
+            qualifier=a.name,
+            maximum_retry_attempts=a.async_max_retries,
+            maximum_event_age_in_seconds=a.async_max_event_age_s,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=failure_queue_arn
+                )
+            ),
+        ).node.add_dependency(self.alias)
+
+    def add_scaling(self) -> None:
+        """Auto-scaling of the alias' PC, created after the alias (aws-cdk #7903, #29992)."""
+        s = self._plan.scaling
+        if s is None:
+            return
+        target = appscaling.CfnScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace=s.service_namespace,
+            resource_id=s.resource_id,
+            scalable_dimension=s.scalable_dimension,
+            min_capacity=s.min_capacity,
+            max_capacity=s.max_capacity,
+            scheduled_actions=[
+                appscaling.CfnScalableTarget.ScheduledActionProperty(
+                    scheduled_action_name=a.name,
+                    schedule=a.schedule,
+                    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(
+                        min_capacity=a.min_capacity, max_capacity=a.max_capacity
+                    ),
+                )
+                for a in s.scheduled_actions
+            ]
+            or None,
+        )
+        target.node.add_dependency(self.alias)
+        if s.target_utilization is None:
+            return
+        cfn = appscaling.CfnScalingPolicy
+        cfn(
+            self,
+            "UtilizationPolicy",
+            policy_name=s.policy_name,
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=target.ref,
+            target_tracking_scaling_policy_configuration=cfn.TargetTrackingScalingPolicyConfigurationProperty(
+                target_value=s.target_utilization,
+                scale_in_cooldown=s.scale_in_cooldown_s,
+                scale_out_cooldown=s.scale_out_cooldown_s,
+                customized_metric_specification=cfn.CustomizedMetricSpecificationProperty(
+                    namespace="AWS/Lambda",
+                    metric_name=s.metric_name,
+                    statistic=s.metric_statistic,
+                    dimensions=[
+                        cfn.MetricDimensionProperty(name=k, value=v) for k, v in s.metric_dimensions
+                    ],
+                ),
+            ),
+        )
+
+    def add_warmer(self) -> None:
+        w = self._plan.warmer
+        if w is None:
+            return
+        alias_arn = self.alias.function_arn
+        rule = events.CfnRule(
+            self,
+            "Warmer",
+            name=w.rule_name,
+            schedule_expression=w.schedule,
+            state="ENABLED",
+            targets=[
+                events.CfnRule.TargetProperty(arn=alias_arn, id=f"warm{i}", input=w.input_json)
+                for i in range(w.targets)
+            ],
+        )
+        lambda_.CfnPermission(
+            self,
+            "WarmerPermission",
+            action="lambda:InvokeFunction",
+            function_name=alias_arn,
+            principal="events.amazonaws.com",
+            source_arn=rule.attr_arn,
+        )
+        json.loads(w.input_json)  # the plan guarantees JSON; fail loudly if not

@@ -1,0 +1,119 @@
+"""InferenceService: the whole plan as one CDK construct."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Tags
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from serverless_ml.cdk.alarms import InferenceAlarms
+from serverless_ml.cdk.function import InferenceFunction
+from serverless_ml.cdk.l1 import cfn_of
+from serverless_ml.cdk.nag import acknowledge
+from serverless_ml.cdk.refs import RefResolver
+from serverless_ml.cdk.triggers import DynamoStreamMapping, HttpEndpoint
+from serverless_ml.core.plan import build_plan
+from serverless_ml.core.plan_types import QueuePlan, ServicePlan, TablePlan
+from serverless_ml.spec.service import InferenceServiceSpec
+
+
+class InferenceService(Construct):
+    """Deploy ``spec``: bundle (cached), tables, failure queue, function + alias, triggers,
+    alarms. Children (ids are API): ``Table-<key>``, ``Queue-<key>``, ``Inference``, ``Http``,
+    ``Stream-<key>``, ``Alarms``.
+
+    ``code_dir`` skips bundling with a prebuilt artifact directory.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        spec: InferenceServiceSpec,
+        code_dir: Path | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.plan: ServicePlan = build_plan(spec)
+        plan = self.plan
+        if code_dir is None:
+            from serverless_ml.bundling import bundle_function
+
+            code_dir = bundle_function(plan.function).path
+        refs = RefResolver()
+        self.tables = {t.key: self._table(t, refs) for t in plan.tables}
+        self.queues = {q.key: self._queue(q, refs) for q in plan.queues}
+        self.inference = InferenceFunction(
+            self, "Inference", plan=plan, code_dir=code_dir, refs=refs
+        )
+        self.alias = self.inference.alias
+        self.function = self.inference.function
+        self.inference.attach_policy()
+        if plan.alias.async_on_failure_queue is not None:
+            queue = self.queues[plan.alias.async_on_failure_queue]
+            self.inference.add_async_config(queue.queue_arn)
+        self.inference.add_scaling()
+        self.inference.add_warmer()
+        self.http = (
+            None
+            if plan.http is None
+            else HttpEndpoint(self, "Http", plan=plan.http, alias=self.alias)
+        )
+        for m in plan.stream_mappings:
+            DynamoStreamMapping(self, f"Stream-{m.key}", plan=m, alias=self.alias, refs=refs)
+        self.alarms = InferenceAlarms(self, "Alarms", plan=plan.monitoring)
+        for key, value in plan.tags:
+            Tags.of(self).add(key, value)
+
+    def _table(self, t: TablePlan, refs: RefResolver) -> dynamodb.Table:
+        table = dynamodb.Table(
+            self,
+            f"Table-{t.key}",
+            table_name=t.name,
+            partition_key=dynamodb.Attribute(
+                name=t.partition_key, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode(t.billing_mode),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=t.point_in_time_recovery
+            ),
+            stream=dynamodb.StreamViewType(t.stream_view_type) if t.stream_view_type else None,
+            deletion_protection=t.deletion_protection,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        refs.register(
+            f"table:{t.key}",
+            cfn_of(table),
+            arn=(lambda: table.table_arn, "Arn"),
+            stream_arn=(lambda: str(table.table_stream_arn), "StreamArn"),
+        )
+        return table
+
+    def _queue(self, q: QueuePlan, refs: RefResolver) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            f"Queue-{q.key}",
+            queue_name=q.name,
+            retention_period=Duration.seconds(q.retention_s),
+            visibility_timeout=Duration.seconds(q.visibility_timeout_s),
+            encryption=sqs.QueueEncryption.SQS_MANAGED if q.sqs_managed_sse else None,
+            enforce_ssl=q.enforce_tls,
+        )
+        acknowledge(
+            queue,
+            "AwsSolutions",
+            "AwsSolutions-SQS3",
+            "this is the terminal failure queue; its depth has its own alarm",
+        )
+        acknowledge(
+            queue,
+            "Serverless",
+            "Serverless-SQSRedrivePolicy",
+            "this is the terminal failure queue; its depth has its own alarm",
+        )
+        refs.register(f"queue:{q.key}", cfn_of(queue), arn=(lambda: queue.queue_arn, "Arn"))
+        return queue

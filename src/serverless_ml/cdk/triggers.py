@@ -1,0 +1,131 @@
+"""Trigger constructs: HTTP endpoint and stream event source mappings, all on the alias."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from serverless_ml.cdk.log_groups import log_group
+from serverless_ml.cdk.nag import acknowledge
+from serverless_ml.cdk.refs import RefResolver
+from serverless_ml.core.plan_types import HttpPlan, StreamMappingPlan
+
+
+class HttpEndpoint(Construct):
+    """An HTTP API route (payload 2.0) or a Function URL on the alias.
+
+    Children: ``Api``, ``Stage``, ``AccessLogs`` (HTTP API) or ``Url`` (Function URL).
+    """
+
+    url: str
+
+    def __init__(self, scope: Construct, id: str, *, plan: HttpPlan, alias: lambda_.IAlias) -> None:
+        super().__init__(scope, id)
+        if plan.kind == "function_url":
+            auth = lambda_.FunctionUrlAuthType
+            fn_url = lambda_.FunctionUrl(
+                self,
+                "Url",
+                function=alias,
+                auth_type=auth.AWS_IAM if plan.auth == "iam" else auth.NONE,
+                cors=lambda_.FunctionUrlCorsOptions(allowed_origins=list(plan.cors_origins))
+                if plan.cors_origins
+                else None,
+            )
+            self.url = fn_url.url
+            return
+        access_logs = log_group(
+            self,
+            "AccessLogs",
+            name=plan.access_log_group_name,
+            retention_days=plan.access_log_retention_days,
+        )
+        api = apigw.HttpApi(
+            self,
+            "Api",
+            api_name=plan.name,
+            create_default_stage=False,
+            cors_preflight=apigw.CorsPreflightOptions(
+                allow_origins=list(plan.cors_origins), allow_methods=[apigw.CorsHttpMethod.POST]
+            )
+            if plan.cors_origins
+            else None,
+        )
+        api.add_routes(
+            path=plan.path,
+            methods=[apigw.HttpMethod(plan.method)],
+            integration=integrations.HttpLambdaIntegration(
+                "Integration", alias, payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0
+            ),
+            authorizer=authorizers.HttpIamAuthorizer() if plan.auth == "iam" else None,
+        )
+        stage = apigw.HttpStage(
+            self,
+            "Stage",
+            http_api=api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(
+                rate_limit=plan.throttle_rate_per_s, burst_limit=plan.throttle_burst
+            ),
+        )
+        cfn_stage = stage.node.default_child
+        assert isinstance(cfn_stage, apigw.CfnStage)
+        cfn_stage.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn, format=plan.access_log_format
+        )
+        self.url = api.api_endpoint + "/"
+        if plan.auth == "none":
+            acknowledge(
+                api,
+                "AwsSolutions",
+                "AwsSolutions-APIG4",
+                "auth='none' was asked for explicitly in the service spec",
+            )
+
+
+class DynamoStreamMapping(Construct):
+    """A DynamoDB stream event source mapping on the alias, with every setting from the plan.
+
+    Child: ``Mapping`` (L1, so no implicit grants: the role's one policy has them).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        plan: StreamMappingPlan,
+        alias: lambda_.IAlias,
+        refs: RefResolver,
+    ) -> None:
+        super().__init__(scope, id)
+        cfn = lambda_.CfnEventSourceMapping
+        self.mapping = cfn(
+            self,
+            "Mapping",
+            function_name=alias.function_arn,
+            event_source_arn=refs.resolve(plan.source_arn),
+            batch_size=plan.batch_size,
+            maximum_batching_window_in_seconds=plan.max_batching_window_s,
+            starting_position=plan.starting_position,
+            bisect_batch_on_function_error=plan.bisect_on_error,
+            maximum_retry_attempts=plan.retry_attempts,
+            maximum_record_age_in_seconds=plan.max_record_age_s,
+            parallelization_factor=plan.parallelization_factor,
+            function_response_types=list(plan.function_response_types),
+            destination_config=cfn.DestinationConfigProperty(
+                on_failure=cfn.OnFailureProperty(
+                    destination=refs.resolve(plan.on_failure_destination)
+                )
+            ),
+            filter_criteria=cfn.FilterCriteriaProperty(
+                filters=[cfn.FilterProperty(pattern=p) for p in plan.filter_patterns]
+            ),
+        )
+
+
+__all__ = ["DynamoStreamMapping", "HttpEndpoint"]

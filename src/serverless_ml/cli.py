@@ -1,0 +1,150 @@
+"""``serverless-ml``: build-models, bundle, synth, plan, bench, demo.
+
+Each subcommand imports what it needs when it runs, so ``--help`` stays instant and a missing
+extra (cdk, pulumi, models) only matters to the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from serverless_ml.spec.errors import SpecError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _build_models(args: argparse.Namespace) -> int:
+    from serverless_ml.models.build import build_all
+
+    cards = build_all(check=args.check)
+    for card in cards:
+        print(f"{card['name']}: {card['size_bytes']} bytes sha256={card['sha256'][:12]}")
+    print("models match the committed artifacts" if args.check else "models written")
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from serverless_ml.bundling import bundle_function
+    from serverless_ml.core.plan import build_plan
+    from serverless_ml.reference.scenarios import SCENARIOS
+
+    plan = build_plan(SCENARIOS[args.scenario]())
+    bundle = bundle_function(plan.function, architecture=args.architecture)
+    summary = {
+        "scenario": args.scenario,
+        "path": str(bundle.path),
+        "content_hash": bundle.content_hash,
+        "unzipped_mb": round(bundle.unzipped_bytes / 2**20, 2),
+        "zipped_mb": round(bundle.zipped_bytes / 2**20, 2),
+        "pyc_compiled": bundle.pyc_compiled,
+        "warnings": list(bundle.warnings),
+    }
+    print(
+        json.dumps(summary, indent=2)
+        if args.json
+        else "\n".join(f"{k}: {v}" for k, v in summary.items())
+    )
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from serverless_ml.reference.cdk_app import build_app
+
+    outdir = Path(args.outdir)
+    build_app(outdir=outdir).synth()
+    for template in sorted(outdir.glob("*.template.json")):
+        print(f"synthesized {template} (cdk-nag gate passed)")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from serverless_ml.planner.cli import main_plan
+
+    return main_plan(args)
+
+
+def _bench_cold_start(args: argparse.Namespace) -> int:
+    from serverless_ml.bench.cold_start import format_cold_start_table, run_cold_start_bench
+
+    result = run_cold_start_bench(repeats=args.repeats)
+    print(json.dumps(result, indent=2) if args.json else format_cold_start_table(result))
+    return 0
+
+
+def _bench_planner(args: argparse.Namespace) -> int:
+    from serverless_ml.planner.bench import main_bench
+
+    return main_bench(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from serverless_ml.local.demo import run_demo
+
+    return run_demo(transactions=args.transactions, synth=not args.no_synth)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="serverless-ml", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build-models", help="train, convert and card every shipped model")
+    p.add_argument("--check", action="store_true", help="rebuild in a temp dir and compare")
+    p.set_defaults(handler=_build_models)
+
+    p = sub.add_parser("bundle", help="build (or reuse) a scenario's Lambda artifact")
+    p.add_argument("--scenario", default="fraud-detection")
+    p.add_argument("--architecture", choices=("arm64", "x86_64"), default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_bundle)
+
+    p = sub.add_parser("synth", help="synthesize every reference CDK stack through cdk-nag")
+    p.add_argument("--outdir", default="cdk.out")
+    p.set_defaults(handler=_synth)
+
+    p = sub.add_parser("plan", help="plan warm capacity from an invocation trace")
+    try:
+        from serverless_ml.planner.cli import add_plan_arguments
+    except ImportError:  # pragma: no cover - planner is part of the package
+        pass
+    else:
+        add_plan_arguments(p)
+    p.set_defaults(handler=_plan)
+
+    bench = sub.add_parser("bench", help="benchmarks that print numbers (never assert times)")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    p = bench_sub.add_parser("cold-start", help="our INIT vs a naive scikit-learn handler")
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_bench_cold_start)
+    p = bench_sub.add_parser("planner", help="planner speed on a 100-function day")
+    try:
+        from serverless_ml.planner.bench import add_bench_arguments
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        add_bench_arguments(p)
+    p.set_defaults(handler=_bench_planner)
+
+    p = sub.add_parser("demo", help="everything local: model, synth, handler, numbers")
+    p.add_argument("--transactions", type=int, default=2000)
+    p.add_argument("--no-synth", action="store_true", help="skip the CDK synth step")
+    p.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

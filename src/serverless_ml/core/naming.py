@@ -1,0 +1,62 @@
+"""Physical resource names, decided from the service name. Names are API: renaming replaces
+resources, so tests pin them."""
+
+from __future__ import annotations
+
+
+def function_name(service: str) -> str:
+    return service
+
+
+def role_name(service: str) -> str:
+    return f"{service}-fn-role"
+
+
+def log_group_name(service: str) -> str:
+    return f"/aws/lambda/{function_name(service)}"
+
+
+def table_name(service: str, suffix: str) -> str:
+    return f"{service}-{suffix}"
+
+
+def failure_queue_name(service: str) -> str:
+    return f"{service}-failures"
+
+
+def alarm_topic_name(service: str) -> str:
+    return f"{service}-alarms"
+
+
+def alarm_name(service: str, key: str) -> str:
+    return f"{service}-{key.replace('_', '-')}"
+
+
+def http_api_name(service: str) -> str:
+    return f"{service}-http"
+
+
+def access_log_group_name(service: str) -> str:
+    return f"/aws/apigateway/{service}-http"
+
+
+def warmer_rule_name(service: str) -> str:
+    return f"{service}-warmer"
+
+
+def scaling_policy_name(service: str) -> str:
+    return f"{service}-pc-utilization"
+
+
+def dashboard_name(service: str) -> str:
+    return service
+
+
+def scalable_resource_id(service: str, alias: str) -> str:
+    """Application Auto Scaling's id for an alias' provisioned concurrency."""
+    return f"function:{function_name(service)}:{alias}"
+
+
+def alias_resource(service: str, alias: str) -> str:
+    """The ``Resource`` dimension Lambda uses for per-alias metrics."""
+    return f"{function_name(service)}:{alias}"

@@ -1,0 +1,184 @@
+"""InferenceServiceSpec: the one backend-neutral description of an inference service."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from serverless_ml.core import limits
+from serverless_ml.spec.alarms import AlarmSettings
+from serverless_ml.spec.concurrency import ConcurrencyPlan
+from serverless_ml.spec.errors import SpecError
+from serverless_ml.spec.model import ModelArtifact
+from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, NewTable
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+_ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
+_ENV_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+RESERVED_ENV_PREFIXES = ("AWS_", "LAMBDA_", "SML_", "POWERTOOLS_")
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceServiceSpec:
+    """What the user wants deployed. Validated on construction (coded ``SpecError``).
+
+    ``name`` prefixes every physical resource name (function, tables, queues, topic, log group),
+    so it must be unique per account and region; add a stage suffix (``fraud-prod``) to deploy
+    twice.
+    """
+
+    name: str
+    model: ModelArtifact
+    function_package: str
+    description: str = ""
+    runtime: str = "python3.13"
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    memory_mb: int = 1024
+    timeout_s: int = 10
+    ephemeral_storage_mb: int = 512
+    reserved_concurrency: int | None = None
+    concurrency: ConcurrencyPlan = field(default_factory=ConcurrencyPlan.on_demand)
+    alias_name: str = "live"
+    http: HttpTrigger | None = None
+    dynamo_streams: tuple[DynamoStreamTrigger, ...] = ()
+    results_table: NewTable | None = None
+    alarms: AlarmSettings = field(default_factory=AlarmSettings)
+    log_retention_days: int = 30
+    tracing: bool = True
+    environment: Mapping[str, str] = field(default_factory=dict)
+    extra_requirements: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
+        object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
+        object.__setattr__(self, "dynamo_streams", tuple(self.dynamo_streams))
+        for check in (
+            self._check_names,
+            self._check_runtime,
+            self._check_sizes,
+            self._check_concurrency,
+            self._check_snapstart,
+            self._check_environment,
+            self._check_triggers,
+        ):
+            check()
+
+    # -- checks, one concern each ----------------------------------------------------------------
+    def _check_names(self) -> None:
+        if not _NAME.match(self.name):
+            raise SpecError(
+                "SML101",
+                f"service name {self.name!r}: use 3-40 lowercase letters, digits and '-', "
+                "starting with a letter (it prefixes every resource name)",
+            )
+        if self.alias_name == "$LATEST":
+            raise SpecError(
+                "SML102",
+                "alias_name '$LATEST' would bypass provisioned concurrency and SnapStart: "
+                "triggers always target a published version's alias (e.g. 'live')",
+            )
+        if not _ALIAS.match(self.alias_name):
+            raise SpecError("SML103", f"alias_name {self.alias_name!r}: letters, digits, '-', '_'")
+        if not re.match(
+            r"^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_]*)+$", self.function_package
+        ):
+            raise SpecError(
+                "SML104",
+                f"function_package {self.function_package!r}: a dotted package such as "
+                "'sml_handlers.fraud' holding handler.py",
+            )
+
+    def _check_runtime(self) -> None:
+        if self.runtime not in limits.LAMBDA_PYTHON_RUNTIMES:
+            raise SpecError(
+                "SML105",
+                f"runtime {self.runtime!r}: onnxruntime wheels need glibc 2.28, which Lambda "
+                f"offers from python3.12; use one of {limits.LAMBDA_PYTHON_RUNTIMES}",
+            )
+        if self.architecture not in limits.LAMBDA_ARCHITECTURES:
+            raise SpecError("SML106", f"architecture {self.architecture!r}: use arm64 or x86_64")
+
+    def _check_sizes(self) -> None:
+        if not limits.LAMBDA_MEMORY_MIN_MB <= self.memory_mb <= limits.LAMBDA_MEMORY_MAX_MB:
+            raise SpecError(
+                "SML107",
+                f"memory_mb={self.memory_mb}: Lambda allows {limits.LAMBDA_MEMORY_MIN_MB}.."
+                f"{limits.LAMBDA_MEMORY_MAX_MB} MB",
+            )
+        if not 1 <= self.timeout_s <= limits.LAMBDA_TIMEOUT_MAX_S:
+            raise SpecError(
+                "SML108", f"timeout_s={self.timeout_s}: use 1..{limits.LAMBDA_TIMEOUT_MAX_S}"
+            )
+        low, high = limits.LAMBDA_EPHEMERAL_MIN_MB, limits.LAMBDA_EPHEMERAL_MAX_MB
+        if not low <= self.ephemeral_storage_mb <= high:
+            raise SpecError(
+                "SML109", f"ephemeral_storage_mb={self.ephemeral_storage_mb}: use {low}..{high}"
+            )
+        if self.log_retention_days not in limits.LAMBDA_LOG_RETENTION_DAYS:
+            raise SpecError(
+                "SML160",
+                f"log_retention_days={self.log_retention_days}: CloudWatch accepts "
+                f"{limits.LAMBDA_LOG_RETENTION_DAYS}",
+            )
+
+    def _check_concurrency(self) -> None:
+        peak = self.concurrency.peak_provisioned
+        if self.reserved_concurrency is not None:
+            if not 0 <= self.reserved_concurrency <= limits.LAMBDA_RESERVED_CONCURRENCY_MAX:
+                raise SpecError(
+                    "SML161",
+                    f"reserved_concurrency={self.reserved_concurrency}: use 0.."
+                    f"{limits.LAMBDA_RESERVED_CONCURRENCY_MAX} (the default account quota)",
+                )
+            if self.reserved_concurrency < peak:
+                raise SpecError(
+                    "SML162",
+                    f"reserved_concurrency={self.reserved_concurrency} is below the peak provisioned "
+                    f"concurrency {peak}: raise it to >= {peak} or lower the plan",
+                )
+
+    def _check_snapstart(self) -> None:
+        if self.concurrency.mode != "snapstart":
+            return
+        version = tuple(int(p) for p in self.runtime.removeprefix("python").split("."))
+        if version < limits.SNAPSTART_MIN_PYTHON:
+            raise SpecError("SML163", f"SnapStart needs Python >= 3.12, not {self.runtime}")
+        if self.ephemeral_storage_mb > limits.SNAPSTART_MAX_EPHEMERAL_MB:
+            raise SpecError(
+                "SML164",
+                f"SnapStart does not support ephemeral storage above "
+                f"{limits.SNAPSTART_MAX_EPHEMERAL_MB} MB (got {self.ephemeral_storage_mb})",
+            )
+
+    def _check_environment(self) -> None:
+        for key in self.environment:
+            if not _ENV_KEY.match(key):
+                raise SpecError("SML165", f"environment key {key!r}: letters, digits, '_'")
+            if key.startswith(RESERVED_ENV_PREFIXES):
+                raise SpecError(
+                    "SML166",
+                    f"environment key {key!r} uses a reserved prefix {RESERVED_ENV_PREFIXES}: "
+                    "the library or Lambda sets those",
+                )
+
+    def _check_triggers(self) -> None:
+        suffixes = [t.new_table.name_suffix for t in self.dynamo_streams if t.new_table]
+        if self.results_table is not None:
+            suffixes.append(self.results_table.name_suffix)
+        if len(set(suffixes)) != len(suffixes):
+            raise SpecError("SML167", f"table name suffixes must be unique: {suffixes}")
+        for trigger in self.dynamo_streams:
+            if (
+                trigger.new_table is not None
+                and self.results_table is not None
+                and trigger.new_table.name_suffix == self.results_table.name_suffix
+            ):
+                raise SpecError(
+                    "SML168",
+                    "the results table cannot be the table whose stream triggers the function: "
+                    "every write would invoke it again (a loop)",
+                )

@@ -1,0 +1,114 @@
+"""Trigger specs: how requests and records reach the function's alias."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from serverless_ml.spec.errors import SpecError
+
+_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
+
+
+def check_arn(value: str | None, service: str, what: str) -> None:
+    """Refuse a value that is not an ARN of ``service`` (tokens are left for deploy time)."""
+    if value is None or value.startswith("${Token"):
+        return
+    if not _ARN.match(value) or value.split(":")[2] != service:
+        raise SpecError(
+            "SML140", f"{what} {value!r} is not an {service} ARN (arn:aws:{service}:...)"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpTrigger:
+    """A synchronous HTTPS endpoint on the alias: an HTTP API (v2) route or a Function URL.
+
+    ``auth="iam"`` (default) requires SigV4-signed callers; ``"none"`` is public and must be
+    asked for explicitly.
+    """
+
+    kind: Literal["http_api", "function_url"] = "http_api"
+    route: str = "POST /score"
+    auth: Literal["iam", "none"] = "iam"
+    cors_origins: tuple[str, ...] = ()
+    throttle_rate_per_s: int = 100
+    throttle_burst: int = 200
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("http_api", "function_url"):
+            raise SpecError(
+                "SML141", f"HttpTrigger kind {self.kind!r}: use 'http_api' or 'function_url'"
+            )
+        if self.auth not in ("iam", "none"):
+            raise SpecError("SML142", f"HttpTrigger auth {self.auth!r}: use 'iam' or 'none'")
+        method, _, path = self.route.partition(" ")
+        if method not in ("GET", "POST", "PUT", "ANY") or not path.startswith("/"):
+            raise SpecError("SML143", f"HttpTrigger route {self.route!r}: use 'POST /path'")
+        if not 1 <= self.throttle_rate_per_s <= 10_000 or not 1 <= self.throttle_burst <= 5_000:
+            raise SpecError(
+                "SML144",
+                f"HttpTrigger throttling rate={self.throttle_rate_per_s}/s burst={self.throttle_burst}: "
+                "use rate 1..10000 and burst 1..5000 (account defaults)",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewTable:
+    """A DynamoDB table the stack creates (on-demand billing, PITR, encrypted)."""
+
+    name_suffix: str
+    partition_key: str
+    stream: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class DynamoStreamTrigger:
+    """Records of a DynamoDB stream, delivered in batches to the alias.
+
+    Either ``new_table`` (the stack creates the table with a NEW_IMAGE stream) or
+    ``existing_stream_arn``, never both. Defaults lose nothing: bisect on error, bounded retries
+    and record age, an on-failure SQS queue, and ReportBatchItemFailures (always on).
+    """
+
+    new_table: NewTable | None = None
+    existing_stream_arn: str | None = None
+    batch_size: int = 100
+    max_batching_window_s: int = 1
+    starting_position: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
+    bisect_on_error: bool = True
+    retry_attempts: int = 3
+    max_record_age_s: int = 3600
+    parallelization_factor: int = 1
+    on_failure_queue_arn: str | None = None
+    event_names: tuple[str, ...] = ("INSERT", "MODIFY")
+    extra_filter_patterns: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.new_table is None) == (self.existing_stream_arn is None):
+            raise SpecError(
+                "SML145",
+                "DynamoStreamTrigger needs exactly one of new_table=NewTable(...) or "
+                "existing_stream_arn='arn:aws:dynamodb:...:table/T/stream/...'",
+            )
+        if self.new_table is not None and not self.new_table.stream:
+            object.__setattr__(
+                self,
+                "new_table",
+                NewTable(
+                    name_suffix=self.new_table.name_suffix,
+                    partition_key=self.new_table.partition_key,
+                    stream=True,
+                ),
+            )
+        check_arn(self.existing_stream_arn, "dynamodb", "existing_stream_arn")
+        check_arn(self.on_failure_queue_arn, "sqs", "on_failure_queue_arn")
+        bad = set(self.event_names) - {"INSERT", "MODIFY", "REMOVE"}
+        if bad or not self.event_names:
+            raise SpecError("SML146", f"event_names {self.event_names}: use INSERT, MODIFY, REMOVE")
+        if self.starting_position not in ("LATEST", "TRIM_HORIZON"):
+            raise SpecError(
+                "SML147",
+                f"starting_position {self.starting_position!r}: use LATEST or TRIM_HORIZON",
+            )

@@ -1,0 +1,85 @@
+"""One synth per session: every reference stack plus a stack of concurrency/trigger variants,
+through the cdk-nag gate (a finding fails ``app.synth()``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+
+from serverless_ml.cdk import InferenceService
+from serverless_ml.reference.cdk_app import build_app
+from serverless_ml.reference.scenarios import fraud_detection
+from serverless_ml.spec import (
+    AlarmSettings,
+    ConcurrencyPlan,
+    DynamoStreamTrigger,
+    HttpTrigger,
+    InferenceServiceSpec,
+    Warmer,
+)
+
+EXISTING_STREAM = (
+    "arn:aws:dynamodb:us-east-1:123456789012:table/payments/stream/2026-01-01T00:00:00.000"
+)
+TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
+
+
+def variant_specs() -> dict[str, InferenceServiceSpec]:
+    """Every concurrency mode and trigger kind not in the reference stacks."""
+    base = fraud_detection()
+    return {
+        "Static": dataclasses.replace(
+            base, name="fraud-static", concurrency=ConcurrencyPlan.static(3),
+            reserved_concurrency=20,
+        ),
+        "Tracking": dataclasses.replace(
+            base, name="fraud-tracking",
+            concurrency=ConcurrencyPlan.target_tracking(min_capacity=2, max_capacity=20),
+            http=HttpTrigger(kind="function_url"),
+        ),
+        "SnapStart": dataclasses.replace(
+            base, name="fraud-snapstart", concurrency=ConcurrencyPlan.snapstart(),
+            dynamo_streams=(DynamoStreamTrigger(existing_stream_arn=EXISTING_STREAM),),
+            alarms=AlarmSettings(topic=TOPIC, dashboard=False),
+        ),
+        "Warmed": dataclasses.replace(
+            base, name="fraud-warmed",
+            concurrency=ConcurrencyPlan.on_demand(warmer=Warmer(rate_minutes=5, concurrency=2)),
+            http=HttpTrigger(kind="http_api", auth="none"), dynamo_streams=(),
+        ),
+    }  # fmt: skip
+
+
+@dataclass
+class Synth:
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+    services: dict[str, InferenceService]
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build_app(outdir=outdir)
+    variants = Stack(app, "VariantsStack", env={"region": "us-east-1"})
+    services = {
+        key: InferenceService(variants, key, spec=spec) for key, spec in variant_specs().items()
+    }
+    fraud = app.node.find_child("FraudDetectionStack")
+    services["Fraud"] = fraud.node.find_child("Service")  # type: ignore[assignment]
+    app.synth()  # the cdk-nag gate: raises on any unacknowledged finding
+    templates = {
+        p.name.removesuffix(".template.json"): json.loads(p.read_text())
+        for p in outdir.glob("*.template.json")
+    }
+    return Synth(outdir=outdir, templates=templates, services=services)
+
+
+def resources(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}

@@ -1,0 +1,61 @@
+"""Concurrency modes and trigger kinds beyond the reference stack, synthesized once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.cdk.conftest import EXISTING_STREAM, TOPIC, Synth, resources
+
+
+def _of(synth: Synth, key: str, type_: str) -> list[dict[str, Any]]:
+    """Properties of the ``type_`` resources under the variant construct ``key``."""
+    template = synth.templates["VariantsStack"]
+    return [
+        r.get("Properties", {}) | {"_DependsOn": r.get("DependsOn", [])}
+        for logical_id, r in resources(template, type_).items()
+        if logical_id.startswith(key)
+    ]
+
+
+def test_static_pc_on_alias_with_reserved_concurrency(synth: Synth) -> None:
+    (alias,) = _of(synth, "Static", "AWS::Lambda::Alias")
+    assert alias["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 3}
+    (fn,) = _of(synth, "Static", "AWS::Lambda::Function")
+    assert fn["ReservedConcurrentExecutions"] == 20
+    assert _of(synth, "Static", "AWS::ApplicationAutoScaling::ScalableTarget") == []
+
+
+def test_target_tracking_and_function_url_on_alias(synth: Synth) -> None:
+    (target,) = _of(synth, "Tracking", "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 20)
+    assert "ScheduledActions" not in target
+    (url,) = _of(synth, "Tracking", "AWS::Lambda::Url")
+    assert url["AuthType"] == "AWS_IAM"
+    assert "Ref" in url["TargetFunctionArn"] and "Alias" in url["TargetFunctionArn"]["Ref"]
+
+
+def test_snapstart_existing_stream_and_user_topic(synth: Synth) -> None:
+    (fn,) = _of(synth, "SnapStart", "AWS::Lambda::Function")
+    assert fn["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    (alias,) = _of(synth, "SnapStart", "AWS::Lambda::Alias")
+    assert "ProvisionedConcurrencyConfig" not in alias
+    (mapping,) = _of(synth, "SnapStart", "AWS::Lambda::EventSourceMapping")
+    assert mapping["EventSourceArn"] == EXISTING_STREAM
+    assert _of(synth, "SnapStart", "AWS::SNS::Topic") == []
+    assert _of(synth, "SnapStart", "AWS::CloudWatch::Dashboard") == []
+    for alarm in _of(synth, "SnapStart", "AWS::CloudWatch::Alarm"):
+        assert alarm["AlarmActions"] == [TOPIC]
+
+
+def test_warmer_pings_the_alias(synth: Synth) -> None:
+    (rule,) = _of(synth, "Warmed", "AWS::Events::Rule")
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    assert len(rule["Targets"]) == 2
+    for target in rule["Targets"]:
+        assert "Alias" in target["Arn"]["Ref"]
+        assert json.loads(target["Input"]) == {"serverless-ml": "warmer"}
+    permissions = _of(synth, "Warmed", "AWS::Lambda::Permission")
+    assert any(p["Principal"] == "events.amazonaws.com" for p in permissions)
+    (route,) = _of(synth, "Warmed", "AWS::ApiGatewayV2::Route")
+    assert route["AuthorizationType"] == "NONE"
