@@ -32,7 +32,7 @@ def test_target_tracking_and_function_url_on_alias(synth: Synth) -> None:
     assert "ScheduledActions" not in target
     (url,) = _of(synth, "Tracking", "AWS::Lambda::Url")
     assert url["AuthType"] == "AWS_IAM"
-    assert "Ref" in url["TargetFunctionArn"] and "Alias" in url["TargetFunctionArn"]["Ref"]
+    assert url["Qualifier"] == "live"  # the URL serves the alias, not $LATEST
 
 
 def test_snapstart_existing_stream_and_user_topic(synth: Synth) -> None:

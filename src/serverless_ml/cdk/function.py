@@ -19,6 +19,16 @@ from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.core.defaults import RUNTIME_NOT_LATEST_REASON
 from serverless_ml.core.plan_types import ServicePlan
 
+
+def _runtime(name: str) -> lambda_.Runtime:
+    """CDK's own constant (``python3.13`` -> ``Runtime.PYTHON_3_13``): it knows SnapStart support."""
+    constant = name.upper().replace("PYTHON", "PYTHON_").replace(".", "_")
+    runtime = getattr(lambda_.Runtime, constant, None)
+    if not isinstance(runtime, lambda_.Runtime):
+        raise ValueError(f"aws-cdk-lib has no Runtime.{constant}; upgrade aws-cdk-lib")
+    return runtime
+
+
 _ARCH = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 
 
@@ -53,7 +63,7 @@ class InferenceFunction(Construct):
             "Function",
             function_name=fp.name,
             description=fp.description,
-            runtime=lambda_.Runtime(fp.runtime, lambda_.RuntimeFamily.PYTHON),
+            runtime=_runtime(fp.runtime),
             architecture=_ARCH[fp.architecture],
             handler=fp.handler,
             code=lambda_.Code.from_asset(str(code_dir)),
@@ -195,6 +205,13 @@ class InferenceFunction(Construct):
                 events.CfnRule.TargetProperty(arn=alias_arn, id=f"warm{i}", input=w.input_json)
                 for i in range(w.targets)
             ],
+        )
+        acknowledge(
+            rule,
+            "Serverless",
+            "Serverless-EventBusDLQ",
+            "a missed warm-up ping is harmless (the next follows within minutes); a DLQ would "
+            "only collect noise",
         )
         lambda_.CfnPermission(
             self,
