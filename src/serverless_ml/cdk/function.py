@@ -75,6 +75,7 @@ class InferenceFunction(Construct):
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if fp.snapstart else None,
             role=self.role,
             log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat(fp.log_format),
         )
         cfn_function = cfn_of(self.function)
         assert isinstance(cfn_function, lambda_.CfnFunction)

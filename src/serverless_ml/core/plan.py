@@ -100,6 +100,7 @@ def _function_plan(spec: InferenceServiceSpec) -> FunctionPlan:
         snapstart=spec.concurrency.mode == "snapstart",
         log_group_name=naming.log_group_name(service),
         log_retention_days=spec.log_retention_days,
+        log_format=defaults.LOG_FORMAT,
         role_name=naming.role_name(service),
         bundle=BundlePlan(
             function_package=spec.function_package,

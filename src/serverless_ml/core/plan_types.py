@@ -55,6 +55,7 @@ class FunctionPlan:
     snapstart: bool
     log_group_name: str
     log_retention_days: int
+    log_format: str
     role_name: str
     bundle: BundlePlan
 

@@ -1,0 +1,99 @@
+"""CloudWatch metrics as Embedded Metric Format (EMF) lines on stdout, plus cold-start tracking.
+
+Lambda ships stdout to CloudWatch Logs, which extracts EMF documents into metrics: no API call on
+the request path and no extra IAM permission. Specification:
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+Names, dimensions and environment variables follow Powertools' conventions (``ColdStart`` with
+``service`` and ``function_name``; ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_SERVICE_NAME``), so
+dashboards and settings written for Powertools functions keep working without importing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+NAMESPACE_ENV: Final = "POWERTOOLS_METRICS_NAMESPACE"
+SERVICE_ENV: Final = "POWERTOOLS_SERVICE_NAME"
+DEFAULT_NAMESPACE: Final = "ServerlessML"
+FUNCTION_NAME_ENV: Final = "AWS_LAMBDA_FUNCTION_NAME"
+COLD_START: Final = "ColdStart"
+INFERENCE_LATENCY: Final = "InferenceLatency"
+MILLISECONDS: Final = "Milliseconds"
+COUNT: Final = "Count"
+
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
+
+
+def emf_document(
+    namespace: str,
+    dimensions: Mapping[str, str],
+    values: Mapping[str, tuple[float, str]],
+    *,
+    timestamp_ms: int | None = None,
+) -> dict[str, Any]:
+    """One EMF document: ``values`` maps metric name -> (value, unit), all sharing ``dimensions``."""
+    document: dict[str, Any] = {
+        "_aws": {
+            "Timestamp": timestamp_ms if timestamp_ms is not None else int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [list(dimensions)],
+                    "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in values.items()],
+                }
+            ],
+        },
+        **dimensions,
+    }
+    document.update({name: value for name, (value, _) in values.items()})
+    return document
+
+
+class Metrics:
+    """Per-environment metrics: a ColdStart count on the first real invocation, latencies after."""
+
+    def __init__(self, *, namespace: str, service: str, function_name: str) -> None:
+        self.namespace = namespace
+        self.service = service
+        self.function_name = function_name
+        self._cold = True
+
+    @classmethod
+    def from_env(cls, default_service: str) -> Metrics:
+        return cls(
+            namespace=os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE,
+            service=os.environ.get(SERVICE_ENV) or default_service,
+            function_name=os.environ.get(FUNCTION_NAME_ENV, ""),
+        )
+
+    @property
+    def cold(self) -> bool:
+        return self._cold
+
+    def record_cold_start(self) -> bool:
+        """Emit ``ColdStart=1`` if this is the environment's first invocation; True if it was."""
+        if not self._cold:
+            return False
+        self._cold = False
+        dimensions = {"service": self.service}
+        if self.function_name:  # absent outside Lambda; EMF dimension values must be non-empty
+            dimensions["function_name"] = self.function_name
+        self.emit(emf_document(self.namespace, dimensions, {COLD_START: (1, COUNT)}))
+        return True
+
+    def absorb_cold_start(self) -> None:
+        """A warmer took the cold start: no real caller waited, so nothing is counted."""
+        self._cold = False
+
+    def record_latency(self, milliseconds: float) -> None:
+        values = {INFERENCE_LATENCY: (round(milliseconds, 3), MILLISECONDS)}
+        self.emit(emf_document(self.namespace, {"service": self.service}, values))
+
+    @staticmethod
+    def emit(document: Mapping[str, Any]) -> None:
+        sys.stdout.write(_ENCODER.encode(document) + "\n")
