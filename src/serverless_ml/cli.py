@@ -7,6 +7,7 @@ extra (cdk, pulumi, models) only matters to the command that needs it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -32,8 +33,10 @@ def _bundle(args: argparse.Namespace) -> int:
     from serverless_ml.core.plan import build_plan
     from serverless_ml.reference.scenarios import SCENARIOS
 
-    plan = build_plan(SCENARIOS[args.scenario]())
-    bundle = bundle_function(plan.function, architecture=args.architecture)
+    spec = SCENARIOS[args.scenario]()
+    if args.architecture:
+        spec = dataclasses.replace(spec, architecture=args.architecture)
+    bundle = bundle_function(build_plan(spec).function)
     summary = {
         "scenario": args.scenario,
         "path": str(bundle.path),

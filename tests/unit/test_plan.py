@@ -120,7 +120,10 @@ def test_on_demand_plan_has_no_pc_alarms_or_scaling() -> None:
     assert not keys & {"pc_spillover", "pc_utilization", "iterator_age"}
     assert plan.monitoring.topic_name is None and plan.monitoring.dashboard_name is None
     assert plan.warmer is not None
-    assert plan.warmer.schedule == "rate(5 minutes)" and plan.warmer.targets == 2
+    assert plan.warmer.schedule == "rate(5 minutes)" and plan.warmer.target_ids == (
+        "warm0",
+        "warm1",
+    )
     assert json.loads(plan.warmer.input_json) == {"serverless-ml": "warmer"}
 
 

@@ -6,6 +6,7 @@ import jsii
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -50,7 +51,21 @@ class InferenceAlarms(Construct):
         self.topic: sns.Topic | None = None
         actions: list[cw.IAlarmAction] = []
         if plan.topic_name is not None:
-            self.topic = sns.Topic(self, "Topic", topic_name=plan.topic_name, enforce_ssl=True)
+            self.topic = sns.Topic(
+                self, "Topic", topic_name=plan.topic_name, enforce_ssl=plan.topic_enforce_tls
+            )
+            if plan.topic_allow_cloudwatch:
+                # A topic policy replaces SNS's default one: without this Allow, CloudWatch
+                # alarm actions fail with "no resource-based policy allows SNS:Publish".
+                self.topic.add_to_resource_policy(
+                    iam.PolicyStatement(
+                        sid="AllowAlarmsOfThisAccount",
+                        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                        actions=["sns:Publish"],
+                        resources=[self.topic.topic_arn],
+                        conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                    )
+                )
             acknowledge(
                 self.topic,
                 "AwsSolutions",

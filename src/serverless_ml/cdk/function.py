@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import Duration, Size
+from aws_cdk import ArnFormat, Duration, Size, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -47,9 +47,15 @@ class InferenceFunction(Construct):
         self.log_group = log_group(
             self, "LogGroup", name=fp.log_group_name, retention_days=fp.log_retention_days
         )
-        refs.register(
-            "log_group", cfn_of(self.log_group), arn=(lambda: self.log_group.log_group_arn, "Arn")
+        # CloudFormation's GetAtt Arn of a log group already ends in ":*"; the plan's Ref means
+        # the bare ARN (its statements add the suffix), so build that one.
+        bare_arn = Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=fp.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        refs.register("log_group", cfn_of(self.log_group), arn=lambda: bare_arn)
         self.role = iam.Role(
             self,
             "Role",
@@ -181,7 +187,7 @@ class InferenceFunction(Construct):
                 scale_in_cooldown=s.scale_in_cooldown_s,
                 scale_out_cooldown=s.scale_out_cooldown_s,
                 customized_metric_specification=cfn.CustomizedMetricSpecificationProperty(
-                    namespace="AWS/Lambda",
+                    namespace=s.metric_namespace,
                     metric_name=s.metric_name,
                     statistic=s.metric_statistic,
                     dimensions=[
@@ -203,8 +209,8 @@ class InferenceFunction(Construct):
             schedule_expression=w.schedule,
             state="ENABLED",
             targets=[
-                events.CfnRule.TargetProperty(arn=alias_arn, id=f"warm{i}", input=w.input_json)
-                for i in range(w.targets)
+                events.CfnRule.TargetProperty(arn=alias_arn, id=target_id, input=w.input_json)
+                for target_id in w.target_ids
             ],
         )
         acknowledge(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from aws_cdk import CfnElement, Stack
+from aws_cdk import Stack
+from constructs import IConstruct
 
 from serverless_ml.core.plan_types import Ref, Value
 
@@ -13,8 +15,7 @@ from serverless_ml.core.plan_types import Ref, Value
 @dataclass(frozen=True)
 class _Attribute:
     token: Callable[[], str]
-    element: CfnElement
-    cfn_name: str  # the Fn::GetAtt name cdk-nag prints, e.g. "Arn", "StreamArn"
+    scope: IConstruct
 
 
 class RefResolver:
@@ -23,11 +24,9 @@ class RefResolver:
     def __init__(self) -> None:
         self._attributes: dict[tuple[str, str], _Attribute] = {}
 
-    def register(
-        self, resource: str, element: CfnElement, **attributes: tuple[Callable[[], str], str]
-    ) -> None:
-        for attribute, (token, cfn_name) in attributes.items():
-            self._attributes[(resource, attribute)] = _Attribute(token, element, cfn_name)
+    def register(self, resource: str, scope: IConstruct, **attributes: Callable[[], str]) -> None:
+        for attribute, token in attributes.items():
+            self._attributes[(resource, attribute)] = _Attribute(token, scope)
 
     def _get(self, ref: Ref) -> _Attribute:
         try:
@@ -44,13 +43,26 @@ class RefResolver:
         return [self.resolve(v) for v in values]
 
     def nag_name(self, value: Value) -> str:
-        """How cdk-nag names a policy resource in granular findings: ``<LogicalId.Arn>/x``."""
+        """How cdk-nag names a policy resource in granular findings (``<Id.Arn>/x``,
+        ``arn:<AWS::Partition>:...``)."""
         if isinstance(value, str):
             return value
-        attr = self._get(value)
-        stack = Stack.of(attr.element)
-        logical_id = stack.resolve(attr.element.logical_id)
-        return f"<{logical_id}.{attr.cfn_name}>{value.suffix}"
+        stack = Stack.of(self._get(value).scope)
+        return _flatten(stack.resolve(self.resolve(value)))
+
+
+def _flatten(node: Any) -> str:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict) and "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return str(separator).join(_flatten(p) for p in parts)
+    if isinstance(node, dict) and "Ref" in node:
+        return f"<{node['Ref']}>"
+    if isinstance(node, dict) and "Fn::GetAtt" in node:
+        logical_id, attribute = node["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    raise ValueError(f"cannot name {node!r} for cdk-nag")
 
 
 __all__ = ["Ref", "RefResolver"]

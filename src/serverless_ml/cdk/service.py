@@ -19,6 +19,8 @@ from serverless_ml.core.plan import build_plan
 from serverless_ml.core.plan_types import QueuePlan, ServicePlan, TablePlan
 from serverless_ml.spec.service import InferenceServiceSpec
 
+_KEY_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
+
 
 class InferenceService(Construct):
     """Deploy ``spec``: bundle (cached), tables, failure queue, function + alias, triggers,
@@ -74,7 +76,7 @@ class InferenceService(Construct):
             f"Table-{t.key}",
             table_name=t.name,
             partition_key=dynamodb.Attribute(
-                name=t.partition_key, type=dynamodb.AttributeType.STRING
+                name=t.partition_key, type=_KEY_TYPES[t.partition_key_type]
             ),
             billing_mode=dynamodb.BillingMode(t.billing_mode),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -82,14 +84,14 @@ class InferenceService(Construct):
             ),
             stream=dynamodb.StreamViewType(t.stream_view_type) if t.stream_view_type else None,
             deletion_protection=t.deletion_protection,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.RETAIN,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED if t.encrypted else None,
+            removal_policy=RemovalPolicy.RETAIN if t.retain_on_delete else RemovalPolicy.DESTROY,
         )
         refs.register(
             f"table:{t.key}",
             cfn_of(table),
-            arn=(lambda: table.table_arn, "Arn"),
-            stream_arn=(lambda: str(table.table_stream_arn), "StreamArn"),
+            arn=lambda: table.table_arn,
+            stream_arn=lambda: str(table.table_stream_arn),
         )
         return table
 
@@ -115,5 +117,5 @@ class InferenceService(Construct):
             "Serverless-SQSRedrivePolicy",
             "this is the terminal failure queue; its depth has its own alarm",
         )
-        refs.register(f"queue:{q.key}", cfn_of(queue), arn=(lambda: queue.queue_arn, "Arn"))
+        refs.register(f"queue:{q.key}", cfn_of(queue), arn=lambda: queue.queue_arn)
         return queue

@@ -31,7 +31,10 @@ class HttpEndpoint(Construct):
                 "Url",
                 function=alias,
                 auth_type=auth.AWS_IAM if plan.auth == "iam" else auth.NONE,
-                cors=lambda_.FunctionUrlCorsOptions(allowed_origins=list(plan.cors_origins))
+                cors=lambda_.FunctionUrlCorsOptions(
+                    allowed_origins=list(plan.cors_origins),
+                    allowed_methods=[lambda_.HttpMethod(plan.method)],
+                )
                 if plan.cors_origins
                 else None,
             )
@@ -49,7 +52,8 @@ class HttpEndpoint(Construct):
             api_name=plan.name,
             create_default_stage=False,
             cors_preflight=apigw.CorsPreflightOptions(
-                allow_origins=list(plan.cors_origins), allow_methods=[apigw.CorsHttpMethod.POST]
+                allow_origins=list(plan.cors_origins),
+                allow_methods=[apigw.CorsHttpMethod(plan.method)],
             )
             if plan.cors_origins
             else None,
@@ -58,7 +62,11 @@ class HttpEndpoint(Construct):
             path=plan.path,
             methods=[apigw.HttpMethod(plan.method)],
             integration=integrations.HttpLambdaIntegration(
-                "Integration", alias, payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0
+                "Integration",
+                alias,
+                payload_format_version=apigw.PayloadFormatVersion.custom(
+                    plan.payload_format_version
+                ),
             ),
             authorizer=authorizers.HttpIamAuthorizer() if plan.auth == "iam" else None,
         )
@@ -66,7 +74,7 @@ class HttpEndpoint(Construct):
             self,
             "Stage",
             http_api=api,
-            stage_name="$default",
+            stage_name=plan.stage_name,
             auto_deploy=True,
             throttle=apigw.ThrottleSettings(
                 rate_limit=plan.throttle_rate_per_s, burst_limit=plan.throttle_burst

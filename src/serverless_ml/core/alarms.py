@@ -166,6 +166,8 @@ def monitoring_plan(
     return MonitoringPlan(
         alarms=tuple(alarms),
         topic_name=topic,
+        topic_enforce_tls=True,
+        topic_allow_cloudwatch=True,
         action_arns=actions,
         dashboard_name=naming.dashboard_name(service) if s.dashboard else None,
         widgets=_widgets(service, alias, uses_provisioned, bool(stream_mappings)),

@@ -35,6 +35,7 @@ def scaling_plan(service: str, alias: str, plan: ConcurrencyPlan) -> ScalingPlan
         min_capacity=max(1, plan.min_capacity),
         max_capacity=plan.max_capacity,
         target_utilization=plan.target_utilization,
+        metric_namespace="AWS/Lambda",
         metric_name=PC_UTILIZATION,
         metric_statistic="Maximum",
         metric_dimensions=(
@@ -64,5 +65,5 @@ def warmer_plan(service: str, plan: ConcurrencyPlan) -> WarmerPlan | None:
         rule_name=naming.warmer_rule_name(service),
         schedule=f"rate({minutes} minute{'s' if minutes > 1 else ''})",
         input_json=defaults.WARMER_EVENT_JSON,
-        targets=plan.warmer.concurrency,
+        target_ids=tuple(f"warm{i}" for i in range(plan.warmer.concurrency)),
     )

@@ -87,6 +87,7 @@ class ScalingPlan:
     min_capacity: int
     max_capacity: int
     target_utilization: float | None
+    metric_namespace: str
     metric_name: str
     metric_statistic: str
     metric_dimensions: tuple[tuple[str, str], ...]
@@ -101,7 +102,7 @@ class WarmerPlan:
     rule_name: str
     schedule: str
     input_json: str
-    targets: int
+    target_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,10 +110,13 @@ class TablePlan:
     key: str
     name: str
     partition_key: str
+    partition_key_type: str  # DynamoDB scalar type: "S"
     stream_view_type: str | None
     billing_mode: str
     point_in_time_recovery: bool
     deletion_protection: bool
+    encrypted: bool  # server-side encryption with the AWS-managed KMS key
+    retain_on_delete: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +133,8 @@ class QueuePlan:
 class HttpPlan:
     kind: str  # http_api | function_url
     name: str
+    payload_format_version: str
+    stage_name: str
     method: str
     path: str
     auth: str  # iam | none
@@ -201,6 +207,8 @@ class DashboardWidgetPlan:
 class MonitoringPlan:
     alarms: tuple[AlarmPlan, ...]
     topic_name: str | None  # a new topic the stack creates
+    topic_enforce_tls: bool  # deny publishes without TLS
+    topic_allow_cloudwatch: bool  # CloudWatch alarms may publish (same account only)
     action_arns: tuple[str, ...]  # existing topic / user actions
     dashboard_name: str | None
     widgets: tuple[DashboardWidgetPlan, ...]

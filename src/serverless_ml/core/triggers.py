@@ -16,10 +16,13 @@ def table_plan(service: str, table: NewTable) -> TablePlan:
         key=table.name_suffix,
         name=naming.table_name(service, table.name_suffix),
         partition_key=table.partition_key,
+        partition_key_type="S",
         stream_view_type="NEW_IMAGE" if table.stream else None,
         billing_mode="PAY_PER_REQUEST",
         point_in_time_recovery=True,
         deletion_protection=True,
+        encrypted=True,
+        retain_on_delete=True,
     )
 
 
@@ -29,6 +32,8 @@ def http_plan(service: str, trigger: HttpTrigger, log_retention_days: int) -> Ht
     return HttpPlan(
         kind=trigger.kind,
         name=naming.http_api_name(service),
+        payload_format_version="2.0",
+        stage_name="$default",
         method=method,
         path=path,
         auth=trigger.auth,

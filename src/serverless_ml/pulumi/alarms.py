@@ -1,0 +1,153 @@
+"""InferenceAlarms: the plan's alarms, an SNS topic or user actions, and a dashboard."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pulumi
+import pulumi_aws as aws
+
+from serverless_ml.core.alarms import dashboard_body
+from serverless_ml.core.plan_types import AlarmPlan, MetricPlan, MonitoringPlan
+from serverless_ml.pulumi.policies import alarm_topic_policy
+
+_PERCENTILE = re.compile(r"^p\d+(\.\d+)?$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceAlarmsArgs:
+    plan: MonitoringPlan
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def _single_metric(m: MetricPlan) -> dict[str, Any]:
+    """MetricAlarm's single-metric fields; percentiles go in ``extended_statistic``."""
+    stat = (
+        {"extended_statistic": m.statistic}
+        if _PERCENTILE.match(m.statistic)
+        else {"statistic": m.statistic}
+    )
+    return {
+        "namespace": m.namespace,
+        "metric_name": m.metric_name,
+        "dimensions": dict(m.dimensions),
+        "period": m.period_s,
+        **stat,
+    }
+
+
+def _metric_queries(a: AlarmPlan) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+    """Metric math: the inputs (not returned) and the expression (returned, id = alarm key)."""
+    queries = [
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=query_id,
+            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace=m.namespace,
+                metric_name=m.metric_name,
+                dimensions=dict(m.dimensions),
+                period=m.period_s,
+                stat=m.statistic,
+            ),
+            return_data=False,
+        )
+        for query_id, m in a.expression_metrics
+    ]
+    queries.append(
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=a.key,
+            expression=a.expression,
+            label=a.key,
+            period=a.expression_period_s,
+            return_data=True,
+        )
+    )
+    return queries
+
+
+class InferenceAlarms(pulumi.ComponentResource):
+    """Children (``<n>`` is this component's name): ``<n>-topic`` and ``<n>-topic-policy``
+    (when the plan creates a topic), ``<n>-alarm-<key>`` per plan alarm (``_`` -> ``-``),
+    ``<n>-dashboard``.
+
+    ``topic_arn`` is ``None`` without a new topic; ``alarm_names`` maps plan keys to names.
+    """
+
+    TYPE: ClassVar[str] = "serverless-ml:monitoring:InferenceAlarms"
+
+    topic_arn: pulumi.Output[str] | None
+    dashboard_name: pulumi.Output[str] | None
+    alarm_names: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: InferenceAlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        plan = args.plan
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        actions: list[pulumi.Input[str]] = []
+        self.topic: aws.sns.Topic | None = None
+        self.topic_arn = None
+        if plan.topic_name is not None:
+            self.topic = aws.sns.Topic(
+                f"{name}-topic", name=plan.topic_name, tags=args.tags, opts=child
+            )
+            account = aws.get_caller_identity_output(opts=invoke).account_id
+            aws.sns.TopicPolicy(
+                f"{name}-topic-policy",
+                arn=self.topic.arn,
+                policy=alarm_topic_policy(
+                    self.topic.arn,
+                    account,
+                    enforce_tls=plan.topic_enforce_tls,
+                    allow_cloudwatch=plan.topic_allow_cloudwatch,
+                ),
+                opts=child,
+            )
+            self.topic_arn = self.topic.arn
+            actions.append(self.topic.arn)
+        actions.extend(plan.action_arns)
+
+        self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        for a in plan.alarms:
+            metric: dict[str, Any] = (
+                _single_metric(a.metric)
+                if a.metric is not None
+                else {"metric_queries": _metric_queries(a)}
+            )
+            self.alarms[a.key] = aws.cloudwatch.MetricAlarm(
+                f"{name}-alarm-{a.key.replace('_', '-')}",
+                name=a.name,
+                alarm_description=a.description,
+                comparison_operator=a.comparison,
+                threshold=a.threshold,
+                evaluation_periods=a.evaluation_periods,
+                datapoints_to_alarm=a.datapoints_to_alarm,
+                treat_missing_data=a.treat_missing_data,
+                alarm_actions=actions,
+                tags=args.tags,
+                opts=child,
+                **metric,
+            )
+        self.alarm_names = {key: alarm.name for key, alarm in self.alarms.items()}
+
+        self.dashboard: aws.cloudwatch.Dashboard | None = None
+        self.dashboard_name = None
+        if plan.dashboard_name is not None:
+            region = aws.get_region_output(opts=invoke).region
+            self.dashboard = aws.cloudwatch.Dashboard(
+                f"{name}-dashboard",
+                dashboard_name=plan.dashboard_name,
+                dashboard_body=region.apply(lambda r: dashboard_body(plan, r)),
+                opts=child,
+            )
+            self.dashboard_name = self.dashboard.dashboard_name
+
+        outputs: dict[str, Any] = {"alarm_names": self.alarm_names}
+        if self.topic_arn is not None:
+            outputs["topic_arn"] = self.topic_arn
+        if self.dashboard_name is not None:
+            outputs["dashboard_name"] = self.dashboard_name
+        self.register_outputs(outputs)

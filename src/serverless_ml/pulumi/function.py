@@ -1,0 +1,300 @@
+"""InferenceFunction: log group, role + one inline policy, function, alias, warm capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pulumi
+import pulumi_aws as aws
+
+from serverless_ml.core.iam import LOG_GROUP
+from serverless_ml.core.plan_types import Ref, ServicePlan
+from serverless_ml.pulumi.policies import lambda_trust_policy, role_policy
+from serverless_ml.pulumi.refs import RefResolver
+
+
+@dataclass(frozen=True, kw_only=True)
+class InferenceFunctionArgs:
+    """``plan``: the whole service plan; ``code``: the artifact (a ``FileArchive`` of the
+    bundle directory); ``refs``: ARNs of resources created before (tables, queues)."""
+
+    plan: ServicePlan
+    code: pulumi.Archive
+    refs: RefResolver
+
+
+class InferenceFunction(pulumi.ComponentResource):
+    """The function and its alias; every trigger targets :attr:`alias`, never the function.
+
+    Children (names are API; ``<n>`` is this component's name): ``<n>-logs``, ``<n>-role``,
+    ``<n>-policy``, ``<n>-function``, ``<n>-alias``, ``<n>-provisioned`` (PC on the alias),
+    ``<n>-async`` (event invoke config), ``<n>-scaling-target``, ``<n>-scaling-policy``, one
+    scheduled action per plan action named as the plan names it, ``<n>-warmer``,
+    ``<n>-warmer-target-<i>``, ``<n>-warmer-permission``.
+    """
+
+    TYPE: ClassVar[str] = "serverless-ml:lambda:InferenceFunction"
+
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    alias_name: pulumi.Output[str]
+    alias_arn: pulumi.Output[str]
+    version: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: InferenceFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        plan, refs = args.plan, args.refs
+        fp = plan.function
+        self._name = name
+        self._plan = plan
+        self._tags = dict(plan.tags)
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=fp.log_group_name,
+            retention_in_days=fp.log_retention_days,
+            tags=self._tags,
+            opts=self._child(),
+        )
+        refs.register(LOG_GROUP, arn=self.log_group.arn)
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=fp.role_name,
+            assume_role_policy=lambda_trust_policy(),
+            tags=self._tags,
+            opts=self._child(),
+        )
+        # The plan names no inline-policy name; the role's own name is unique in its scope.
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            name=fp.role_name,
+            role=self.role.name,
+            policy=role_policy(plan.iam, refs),
+            opts=self._child(),
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=fp.name,
+            description=fp.description,
+            role=self.role.arn,
+            handler=fp.handler,
+            runtime=fp.runtime,
+            architectures=[fp.architecture],
+            code=args.code,
+            memory_size=fp.memory_mb,
+            timeout=fp.timeout_s,
+            ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(
+                size=fp.ephemeral_storage_mb
+            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(fp.environment)),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active")
+            if fp.tracing
+            else None,
+            reserved_concurrent_executions=fp.reserved_concurrency,
+            snap_start=aws.lambda_.FunctionSnapStartArgs(apply_on="PublishedVersions")
+            if fp.snapstart
+            else None,
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format=fp.log_format, log_group=self.log_group.name
+            ),
+            publish=True,
+            tags=self._tags,
+            # The log group exists first (else Lambda creates one without retention), and the
+            # policy is attached before anything invokes or maps to the function.
+            opts=self._child(depends_on=[self.log_group, self.policy]),
+        )
+        self.alias = aws.lambda_.Alias(
+            f"{name}-alias",
+            name=plan.alias.name,
+            function_name=self.function.name,
+            function_version=self.function.version,
+            opts=self._child(),
+        )
+        self.provisioned = self._provisioned_concurrency()
+        self.async_config = self._async_config(refs)
+        self.scalable_target, self.scaling_policy, self.scheduled_actions = self._scaling()
+        self.warmer, self.warmer_targets, self.warmer_permission = self._warmer()
+
+        self.function_name = self.function.name
+        self.function_arn = self.function.arn
+        self.alias_name = self.alias.name
+        self.alias_arn = self.alias.arn
+        self.version = self.function.version
+        self.role_arn = self.role.arn
+        self.log_group_name = self.log_group.name
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "alias_name": self.alias_name,
+                "alias_arn": self.alias_arn,
+                "version": self.version,
+                "role_arn": self.role_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )
+
+    def _child(
+        self,
+        *,
+        depends_on: list[pulumi.Resource] | None = None,
+        ignore_changes: list[str] | None = None,
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self, depends_on=depends_on, ignore_changes=ignore_changes
+        )
+
+    def _provisioned_concurrency(self) -> aws.lambda_.ProvisionedConcurrencyConfig | None:
+        count = self._plan.alias.provisioned
+        if count <= 0:
+            return None
+        # With auto-scaling, Application Auto Scaling owns the live value: this resource only
+        # sets the deploy-time floor, and a `pulumi up --refresh` must not reset it.
+        ignore = ["provisionedConcurrentExecutions"] if self._plan.scaling is not None else None
+        return aws.lambda_.ProvisionedConcurrencyConfig(
+            f"{self._name}-provisioned",
+            function_name=self.function.name,
+            qualifier=self.alias.name,
+            provisioned_concurrent_executions=count,
+            opts=self._child(ignore_changes=ignore),
+        )
+
+    def _async_config(self, refs: RefResolver) -> aws.lambda_.FunctionEventInvokeConfig:
+        a = self._plan.alias
+        destination = (
+            None
+            if a.async_on_failure_queue is None
+            else aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                    destination=refs.resolve(Ref(f"queue:{a.async_on_failure_queue}", "arn"))
+                )
+            )
+        )
+        return aws.lambda_.FunctionEventInvokeConfig(
+            f"{self._name}-async",
+            function_name=self.function.name,
+            qualifier=self.alias.name,
+            maximum_retry_attempts=a.async_max_retries,
+            maximum_event_age_in_seconds=a.async_max_event_age_s,
+            destination_config=destination,
+            opts=self._child(),
+        )
+
+    def _scaling(
+        self,
+    ) -> tuple[
+        aws.appautoscaling.Target | None,
+        aws.appautoscaling.Policy | None,
+        list[aws.appautoscaling.ScheduledAction],
+    ]:
+        """Auto-scaling of the alias' PC. The target names the alias by a plain string id, so
+        its dependency on the alias (and its PC) is explicit (aws-cdk #7903, #29992); policy
+        and scheduled actions are created one after another, since Application Auto Scaling
+        rejects concurrent updates of one target (ConcurrentUpdateException)."""
+        s = self._plan.scaling
+        if s is None:
+            return None, None, []
+        after: list[pulumi.Resource] = [self.alias]
+        if self.provisioned is not None:
+            after.append(self.provisioned)
+        target = aws.appautoscaling.Target(
+            f"{self._name}-scaling-target",
+            service_namespace=s.service_namespace,
+            resource_id=s.resource_id,
+            scalable_dimension=s.scalable_dimension,
+            min_capacity=s.min_capacity,
+            max_capacity=s.max_capacity,
+            tags=self._tags,
+            opts=self._child(depends_on=after),
+        )
+        previous: pulumi.Resource = target
+        policy = None
+        if s.target_utilization is not None:
+            cfg = aws.appautoscaling
+            policy = cfg.Policy(
+                f"{self._name}-scaling-policy",
+                name=s.policy_name,
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                resource_id=target.resource_id,
+                scalable_dimension=target.scalable_dimension,
+                target_tracking_scaling_policy_configuration=cfg.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=s.target_utilization,
+                    scale_in_cooldown=s.scale_in_cooldown_s,
+                    scale_out_cooldown=s.scale_out_cooldown_s,
+                    customized_metric_specification=cfg.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
+                        namespace=s.metric_namespace,
+                        metric_name=s.metric_name,
+                        statistic=s.metric_statistic,
+                        dimensions=[
+                            cfg.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationDimensionArgs(
+                                name=k, value=v
+                            )
+                            for k, v in s.metric_dimensions
+                        ],
+                    ),
+                ),
+                opts=self._child(depends_on=[previous]),
+            )
+            previous = policy
+        actions = []
+        for a in s.scheduled_actions:
+            action = aws.appautoscaling.ScheduledAction(
+                a.name,
+                name=a.name,
+                service_namespace=target.service_namespace,
+                resource_id=target.resource_id,
+                scalable_dimension=target.scalable_dimension,
+                schedule=a.schedule,
+                scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                    min_capacity=a.min_capacity, max_capacity=a.max_capacity
+                ),
+                opts=self._child(depends_on=[previous]),
+            )
+            actions.append(action)
+            previous = action
+        return target, policy, actions
+
+    def _warmer(
+        self,
+    ) -> tuple[
+        aws.cloudwatch.EventRule | None,
+        list[aws.cloudwatch.EventTarget],
+        aws.lambda_.Permission | None,
+    ]:
+        w = self._plan.warmer
+        if w is None:
+            return None, [], None
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-warmer",
+            name=w.rule_name,
+            schedule_expression=w.schedule,
+            tags=self._tags,
+            opts=self._child(),
+        )
+        permission = aws.lambda_.Permission(
+            f"{self._name}-warmer-permission",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            qualifier=self.alias.name,
+            principal="events.amazonaws.com",
+            source_arn=rule.arn,
+            opts=self._child(),
+        )
+        targets = [
+            aws.cloudwatch.EventTarget(
+                f"{self._name}-warmer-target-{i}",
+                rule=rule.name,
+                target_id=target_id,
+                arn=self.alias.arn,
+                input=w.input_json,
+                opts=self._child(depends_on=[permission]),
+            )
+            for i, target_id in enumerate(w.target_ids)
+        ]
+        return rule, targets, permission

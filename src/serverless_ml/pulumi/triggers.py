@@ -1,0 +1,211 @@
+"""Trigger components: HTTP endpoint and DynamoDB stream mapping, all on the alias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import pulumi
+import pulumi_aws as aws
+
+from serverless_ml.core.plan_types import HttpPlan, StreamMappingPlan
+from serverless_ml.pulumi.function import InferenceFunction
+from serverless_ml.pulumi.refs import RefResolver
+
+_AUTH = {"iam": "AWS_IAM", "none": "NONE"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpEndpointArgs:
+    plan: HttpPlan
+    target: InferenceFunction
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class HttpEndpoint(pulumi.ComponentResource):
+    """An HTTP API route (Lambda proxy, payload 2.0) or a Function URL, on the alias.
+
+    Children (``<n>`` is this component's name). HTTP API: ``<n>-access-logs``, ``<n>-api``,
+    ``<n>-integration``, ``<n>-route``, ``<n>-stage``, ``<n>-api-permission``. Function URL:
+    ``<n>-url``, plus ``<n>-url-permission`` and ``<n>-url-invoke-permission`` when
+    ``auth == "none"`` (public URLs need both ``lambda:InvokeFunctionUrl`` and, since October
+    2025, ``lambda:InvokeFunction``).
+
+    ``endpoint_url``: the API's base URL (ending in ``/``) or the Function URL.
+    """
+
+    TYPE: ClassVar[str] = "serverless-ml:triggers:HttpEndpoint"
+
+    endpoint_url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: HttpEndpointArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        self._name = name
+        if args.plan.kind == "function_url":
+            self.endpoint_url = self._function_url(args)
+        else:
+            self.endpoint_url = self._http_api(args)
+        self.register_outputs({"endpoint_url": self.endpoint_url})
+
+    def _http_api(self, args: HttpEndpointArgs) -> pulumi.Output[str]:
+        plan, target, n = args.plan, args.target, self._name
+        child = pulumi.ResourceOptions(parent=self)
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{n}-access-logs",
+            name=plan.access_log_group_name,
+            retention_in_days=plan.access_log_retention_days,
+            tags=args.tags,
+            opts=child,
+        )
+        self.api = aws.apigatewayv2.Api(
+            f"{n}-api",
+            name=plan.name,
+            protocol_type="HTTP",
+            cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
+                allow_origins=list(plan.cors_origins), allow_methods=[plan.method]
+            )
+            if plan.cors_origins
+            else None,
+            tags=args.tags,
+            opts=child,
+        )
+        self.integration = aws.apigatewayv2.Integration(
+            f"{n}-integration",
+            api_id=self.api.id,
+            integration_type="AWS_PROXY",
+            # Lambda's Invoke API is a POST whatever the route's method.
+            integration_method="POST",
+            integration_uri=target.alias_arn,
+            payload_format_version=plan.payload_format_version,
+            opts=child,
+        )
+        self.route = aws.apigatewayv2.Route(
+            f"{n}-route",
+            api_id=self.api.id,
+            route_key=f"{plan.method} {plan.path}",
+            target=pulumi.Output.concat("integrations/", self.integration.id),
+            authorization_type=_AUTH[plan.auth],
+            opts=child,
+        )
+        self.stage = aws.apigatewayv2.Stage(
+            f"{n}-stage",
+            api_id=self.api.id,
+            name=plan.stage_name,
+            auto_deploy=True,
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_rate_limit=plan.throttle_rate_per_s,
+                throttling_burst_limit=plan.throttle_burst,
+            ),
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=self.access_logs.arn, format=plan.access_log_format
+            )
+            if plan.access_log_format is not None
+            else None,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.route]),
+        )
+        self.permission = aws.lambda_.Permission(
+            f"{n}-api-permission",
+            action="lambda:InvokeFunction",
+            function=target.function_name,
+            qualifier=target.alias_name,
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(self.api.execution_arn, f"/*/{plan.method}{plan.path}"),
+            opts=child,
+        )
+        return pulumi.Output.concat(self.api.api_endpoint, "/")
+
+    def _function_url(self, args: HttpEndpointArgs) -> pulumi.Output[str]:
+        plan, target, n = args.plan, args.target, self._name
+        child = pulumi.ResourceOptions(parent=self)
+        auth = _AUTH[plan.auth]
+        self.url = aws.lambda_.FunctionUrl(
+            f"{n}-url",
+            function_name=target.function_name,
+            qualifier=target.alias_name,
+            authorization_type=auth,
+            cors=aws.lambda_.FunctionUrlCorsArgs(
+                allow_origins=list(plan.cors_origins), allow_methods=[plan.method]
+            )
+            if plan.cors_origins
+            else None,
+            opts=child,
+        )
+        if plan.auth == "none":
+            aws.lambda_.Permission(
+                f"{n}-url-permission",
+                action="lambda:InvokeFunctionUrl",
+                function=target.function_name,
+                qualifier=target.alias_name,
+                principal="*",
+                function_url_auth_type=auth,
+                opts=child,
+            )
+            aws.lambda_.Permission(
+                f"{n}-url-invoke-permission",
+                action="lambda:InvokeFunction",
+                function=target.function_name,
+                qualifier=target.alias_name,
+                principal="*",
+                invoked_via_function_url=True,
+                opts=child,
+            )
+        return self.url.function_url
+
+
+@dataclass(frozen=True, kw_only=True)
+class DynamoStreamTriggerArgs:
+    plan: StreamMappingPlan
+    target: InferenceFunction
+    refs: RefResolver
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class DynamoStreamTrigger(pulumi.ComponentResource):
+    """A DynamoDB stream event source mapping on the alias ARN, every setting from the plan.
+
+    Child: ``<n>-mapping``. ``mapping_uuid``: the mapping's id.
+    """
+
+    TYPE: ClassVar[str] = "serverless-ml:triggers:DynamoStreamTrigger"
+
+    mapping_uuid: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DynamoStreamTriggerArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        p, refs = args.plan, args.refs
+        esm = aws.lambda_
+        self.mapping = esm.EventSourceMapping(
+            f"{name}-mapping",
+            function_name=args.target.alias_arn,
+            event_source_arn=refs.resolve(p.source_arn),
+            batch_size=p.batch_size,
+            maximum_batching_window_in_seconds=p.max_batching_window_s,
+            starting_position=p.starting_position,
+            bisect_batch_on_function_error=p.bisect_on_error,
+            maximum_retry_attempts=p.retry_attempts,
+            maximum_record_age_in_seconds=p.max_record_age_s,
+            parallelization_factor=p.parallelization_factor,
+            function_response_types=list(p.function_response_types),
+            destination_config=esm.EventSourceMappingDestinationConfigArgs(
+                on_failure=esm.EventSourceMappingDestinationConfigOnFailureArgs(
+                    destination_arn=refs.resolve(p.on_failure_destination)
+                )
+            ),
+            filter_criteria=esm.EventSourceMappingFilterCriteriaArgs(
+                filters=[
+                    esm.EventSourceMappingFilterCriteriaFilterArgs(pattern=pattern)
+                    for pattern in p.filter_patterns
+                ]
+            )
+            if p.filter_patterns
+            else None,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.mapping_uuid = self.mapping.uuid
+        self.register_outputs({"mapping_uuid": self.mapping_uuid})

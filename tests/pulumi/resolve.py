@@ -1,0 +1,34 @@
+"""What a plan ``Value`` must have rendered to, read from the mocks' recorded outputs."""
+
+from __future__ import annotations
+
+from serverless_ml.core.iam import LOG_GROUP
+from serverless_ml.core.plan_types import Ref, ServicePlan, Value
+from tests.pulumi.harness import RecordedResource, Rendered
+
+_ATTRIBUTE = {"arn": "arn", "stream_arn": "streamArn"}
+
+
+def created(render: Rendered, type_: str, physical_name: str) -> RecordedResource:
+    found = [r for r in render.of_type(type_) if r.inputs.get("name") == physical_name]
+    assert len(found) == 1, f"{len(found)} {type_} named {physical_name!r}"
+    return found[0]
+
+
+def resource_of(render: Rendered, plan: ServicePlan, ref: Ref) -> RecordedResource:
+    kind, _, key = ref.resource.partition(":")
+    if ref.resource == LOG_GROUP:
+        return created(render, "aws:cloudwatch/logGroup:LogGroup", plan.function.log_group_name)
+    if kind == "table":
+        return created(render, "aws:dynamodb/table:Table", plan.table(key).name)
+    if kind == "queue":
+        return created(render, "aws:sqs/queue:Queue", plan.queue(key).name)
+    raise AssertionError(f"the plan refers to an unknown resource: {ref}")
+
+
+def expected(render: Rendered, plan: ServicePlan, value: Value) -> str:
+    if isinstance(value, str):
+        return value
+    attribute = resource_of(render, plan, value).outputs[_ATTRIBUTE[value.attribute]]
+    assert isinstance(attribute, str) and attribute.startswith("arn:aws:")
+    return attribute + value.suffix
