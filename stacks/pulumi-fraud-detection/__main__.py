@@ -9,8 +9,15 @@ import pulumi
 
 from serverless_ml.pulumi import InferenceService, InferenceServiceArgs
 from serverless_ml.reference.scenarios import fraud_detection
+from serverless_ml.spec.concurrency import ConcurrencyPlan
 
-service = InferenceService("fraud-detection", InferenceServiceArgs(spec=fraud_detection()))
+# `pulumi config set concurrencyPlan plan-out/plans/<fn>.json` deploys the plan that
+# `serverless-ml plan` chose on your own traffic (default: the scenario's schedule).
+plan_file = pulumi.Config().get("concurrencyPlan")
+concurrency = ConcurrencyPlan.from_json_file(plan_file) if plan_file else None
+service = InferenceService(
+    "fraud-detection", InferenceServiceArgs(spec=fraud_detection(concurrency=concurrency))
+)
 
 pulumi.export("endpoint_url", service.endpoint_url)
 pulumi.export("function_name", service.function_name)

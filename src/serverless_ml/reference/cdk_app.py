@@ -9,19 +9,27 @@ from aws_cdk import App, Environment
 
 from serverless_ml.cdk import enable_nag
 from serverless_ml.reference.cdk_stacks import FraudDetectionStack
+from serverless_ml.reference.scenarios import SCENARIOS
+from serverless_ml.spec.concurrency import ConcurrencyPlan
 
-STACKS = {"FraudDetectionStack": FraudDetectionStack}
+STACKS = {"FraudDetectionStack": (FraudDetectionStack, "fraud-detection")}
 
 
-def build_app(*, outdir: Path | None = None, nag: bool = True) -> App:
+def build_app(
+    *, outdir: Path | None = None, nag: bool = True, context: dict[str, str] | None = None
+) -> App:
     """Every reference stack in one app, for ``cdk synth`` / ``cdk deploy <Stack>``."""
-    app = App(outdir=str(outdir) if outdir else None)
+    app = App(outdir=str(outdir) if outdir else None, context=context)
     env = Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
         region=os.environ.get("CDK_DEFAULT_REGION"),
     )
-    for stack_id, stack_class in STACKS.items():
-        stack_class(app, stack_id, env=env)
+    for stack_id, (stack_class, scenario) in STACKS.items():
+        # `cdk deploy -c fraud-detection:concurrency-plan=plan-out/plans/<fn>.json` deploys
+        # the plan `serverless-ml plan` chose on the user's own traffic.
+        plan_file = app.node.try_get_context(f"{scenario}:concurrency-plan")
+        concurrency = ConcurrencyPlan.from_json_file(plan_file) if plan_file else None
+        stack_class(app, stack_id, env=env, spec=SCENARIOS[scenario](concurrency=concurrency))
     if nag:
         enable_nag(app)
     return app
