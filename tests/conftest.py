@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+def _node_major() -> str:
+    try:
+        out = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "1"
+    return out.stdout.strip().lstrip("v").split(".")[0]
+
+
+# jsii silences its end-of-life banner only for the node major version it is given.
+_NODE_MAJOR = os.environ.get("NODE_MAJOR") or _node_major()
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", _NODE_MAJOR)
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", _NODE_MAJOR)
 os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 
 # Expensive session fixtures (a jsii synth, a Pulumi render) run once: every test that uses

@@ -87,7 +87,11 @@ def _bench_planner(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from serverless_ml.local.demo import run_demo
 
-    return run_demo(transactions=args.transactions, synth=not args.no_synth)
+    return run_demo(
+        transactions=args.transactions,
+        synth=not args.no_synth,
+        rebuild_models=args.rebuild_models,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="everything local: model, synth, handler, numbers")
     p.add_argument("--transactions", type=int, default=2000)
     p.add_argument("--no-synth", action="store_true", help="skip the CDK synth step")
+    p.add_argument(
+        "--rebuild-models", action="store_true", help="retrain and compare instead of hash-check"
+    )
     p.set_defaults(handler=_demo)
     return parser
 

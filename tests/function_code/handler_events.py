@@ -1,109 +1,26 @@
-"""Events shaped like the ones AWS sends, for handler tests.
+"""Handler-test events: the library's AWS-shaped builders plus moto tables with a real stream.
 
-HTTP API payload format 2.0, from the example in
-https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
-Lambda function URL request, from the example in
-https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-request-payload
-DynamoDB stream batches are read from a real (moto) table's stream and wrapped the way Lambda's
-event source mapping delivers them (example event in
-https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html): each record gains ``eventSourceARN``
-and ``ApproximateCreationDateTime`` is epoch seconds.
+``http_event`` and ``to_item`` come from ``serverless_ml.local.events`` (shared with the local
+runner); ``StreamTables`` reads a moto table's real stream into Lambda-shaped batches.
 """
 
 from __future__ import annotations
 
-import base64
-import copy
-import json
-import math
 from typing import Any
+
+from serverless_ml.local.events import as_lambda_record, http_event, stream_records, to_item
+
+__all__ = [
+    "DECISIONS_TABLE",
+    "TRANSACTIONS_TABLE",
+    "StreamTables",
+    "http_event",
+    "sample_transactions",
+    "to_item",
+]
 
 TRANSACTIONS_TABLE = "fraud-transactions"
 DECISIONS_TABLE = "fraud-decisions"
-
-
-def http_event(
-    body: str | None,
-    *,
-    method: str = "POST",
-    kind: str = "http_api",
-    base64_body: bool = False,
-) -> dict[str, Any]:
-    """An HTTP API 2.0 (``kind="http_api"``) or function URL (``"function_url"``) request."""
-    if base64_body and body is not None:
-        body = base64.b64encode(body.encode("utf-8")).decode("ascii")
-    extra: dict[str, Any]
-    if kind == "http_api":
-        domain, route, extra = (
-            "id.execute-api.us-east-1.amazonaws.com",
-            "POST /score",
-            {
-                "apiId": "api-id",
-                "domainPrefix": "id",
-                "stage": "$default",
-            },
-        )
-    elif kind == "function_url":
-        domain, route, extra = (
-            "abcdefg.lambda-url.us-east-1.on.aws",
-            "$default",
-            {
-                "apiId": "abcdefg",
-                "domainPrefix": "abcdefg",
-                "stage": "$default",
-                "authorizer": {"iam": {"accessKey": "AKIA...", "accountId": "111122223333"}},
-            },
-        )
-    else:
-        raise ValueError(kind)
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route,
-        "rawPath": "/score",
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            "host": domain,
-            "user-agent": "curl/8.5.0",
-            "x-forwarded-proto": "https",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "domainName": domain,
-            "http": {
-                "method": method,
-                "path": "/score",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "curl/8.5.0",
-            },
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "routeKey": route,
-            "time": "12/Mar/2020:19:03:58 +0000",
-            "timeEpoch": 1583348638390,
-            **extra,
-        },
-        "isBase64Encoded": base64_body,
-    }
-    if body is not None:
-        event["body"] = body
-    return event
-
-
-def to_item(obj: dict[str, Any]) -> dict[str, Any]:
-    """A transaction dict as a DynamoDB item (what a producer would PutItem)."""
-    item: dict[str, Any] = {}
-    for name, value in obj.items():
-        if isinstance(value, bool):
-            item[name] = {"BOOL": value}
-        elif isinstance(value, int | float):
-            assert math.isfinite(value)
-            item[name] = {"N": repr(value)}
-        elif value is None:
-            item[name] = {"NULL": True}
-        else:
-            item[name] = {"S": str(value)}
-    return item
 
 
 class StreamTables:
@@ -146,29 +63,13 @@ class StreamTables:
 
     def next_batch(self) -> dict[str, Any]:
         """Every stream record not returned before, as one Lambda event."""
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         records: list[dict[str, Any]] = []
-        for shard in shards["Shards"]:
-            iterator = self.streams.get_shard_iterator(
-                StreamArn=self.stream_arn,
-                ShardId=shard["ShardId"],
-                ShardIteratorType="TRIM_HORIZON",
-            )["ShardIterator"]
-            for record in self.streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
-                sequence = record["dynamodb"]["SequenceNumber"]
-                if sequence not in self._seen:
-                    self._seen.add(sequence)
-                    records.append(self._as_lambda_record(record))
+        for record in stream_records(self.streams, self.stream_arn):
+            sequence = record["dynamodb"]["SequenceNumber"]
+            if sequence not in self._seen:
+                self._seen.add(sequence)
+                records.append(as_lambda_record(record, self.stream_arn))
         return {"Records": records}
-
-    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        record = copy.deepcopy(record)
-        record["eventVersion"] = "1.1"
-        record["eventSourceARN"] = self.stream_arn
-        created = record["dynamodb"]["ApproximateCreationDateTime"]
-        record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
-        delivered: dict[str, Any] = json.loads(json.dumps(record))  # as JSON delivery gives it
-        return delivered
 
     def decisions(self) -> dict[str, dict[str, Any]]:
         items = self.dynamodb.scan(TableName=DECISIONS_TABLE)["Items"]

@@ -52,3 +52,7 @@ RUNTIME_NOT_LATEST_REASON: Final = (
     "the artifact's .pyc (the biggest cold-start lever); onnxruntime's wheels for it are "
     "verified by the bundling tests. Set runtime='python3.14' in the spec to move."
 )
+
+# numpy's OpenBLAS starts a thread pool at import; inference never calls BLAS (ONNX Runtime owns
+# the math), so one thread: measured ~80 ms off `import numpy` per cold start (bench cold-start).
+NATIVE_THREADS_ENV: Final = {"OPENBLAS_NUM_THREADS": "1"}

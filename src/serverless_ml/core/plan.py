@@ -79,6 +79,7 @@ def _function_plan(spec: InferenceServiceSpec) -> FunctionPlan:
         "POWERTOOLS_SERVICE_NAME": service,
         "POWERTOOLS_METRICS_NAMESPACE": defaults.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": defaults.LOG_LEVEL,
+        **defaults.NATIVE_THREADS_ENV,
         **spec.environment,
     }
     if spec.results_table is not None:

@@ -7,6 +7,7 @@ line here (modules are imported only when built, so a model's training stack loa
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import tempfile
@@ -65,6 +66,42 @@ def build_all(
         with tempfile.TemporaryDirectory(prefix=f"sml-check-{name}-") as scratch:
             card = builder(Path(scratch))
         compare_with_committed(name, card, target / name)
+        cards.append(card)
+    return cards
+
+
+def validate_committed(
+    root: Path | None = None, *, names: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Cheap integrity check (no training): each committed card's ``sha256`` and ``size_bytes``
+    match its ``model.onnx``. Returns the cards; SML506 if a file is missing, SML505 if not.
+
+    ``build_all(check=True)`` is the full reproducibility check.
+    """
+    target = ARTIFACTS_ROOT if root is None else Path(root)
+    cards: list[dict[str, Any]] = []
+    for name in list(REGISTRY) if names is None else list(names):
+        if name not in REGISTRY:
+            raise ModelError(
+                UNKNOWN_MODEL, f"no model named {name!r}; known: {', '.join(REGISTRY)}"
+            )
+        model_path, card_path = target / name / MODEL_FILE, target / name / CARD_FILE
+        missing = [str(path) for path in (model_path, card_path) if not path.is_file()]
+        if missing:
+            raise ModelError(
+                ARTIFACT_MISSING,
+                f"model {name!r}: {', '.join(missing)} not found; run `serverless-ml build-models`",
+            )
+        card: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
+        data = model_path.read_bytes()
+        sha256 = hashlib.sha256(data).hexdigest()
+        if card.get("sha256") != sha256 or card.get("size_bytes") != len(data):
+            raise ModelError(
+                ARTIFACT_OUT_OF_DATE,
+                f"model {name!r}: {CARD_FILE} describes sha256 {str(card.get('sha256'))[:12]}, "
+                f"{card.get('size_bytes')} bytes; {MODEL_FILE} is {sha256[:12]}, {len(data)} "
+                "bytes. Run `serverless-ml build-models` and commit both files",
+            )
         cards.append(card)
     return cards
 

@@ -1,0 +1,49 @@
+"""Bundle a planned function: the bridge the CDK and Pulumi renderers call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from serverless_ml.bundling.builder import build_bundle
+from serverless_ml.bundling.errors import INVALID_SPEC, BundleError
+from serverless_ml.bundling.sizes import check_bundle_size
+from serverless_ml.bundling.spec import Architecture, Bundle, BundleSpec
+from serverless_ml.core.plan_types import FunctionPlan
+
+
+def spec_from_plan(function: FunctionPlan) -> BundleSpec:
+    """The ``BundleSpec`` for a planned function (architecture and runtime as planned)."""
+    plan = function.bundle
+    architecture: Architecture
+    if plan.architecture == "arm64":
+        architecture = "arm64"
+    elif plan.architecture == "x86_64":
+        architecture = "x86_64"
+    else:
+        raise BundleError(INVALID_SPEC, f"architecture {plan.architecture!r} is not arm64/x86_64")
+    return BundleSpec(
+        name=function.name,
+        function_package=plan.function_package,
+        model_dir=plan.model_dir,
+        requirements=plan.requirements,
+        python_version=plan.python_version,
+        architecture=architecture,
+    )
+
+
+def bundle_function(
+    function: FunctionPlan, *, cache_dir: Path | None = None, target_python: str | None = None
+) -> Bundle:
+    """Build the function's artifact and check it against the plan's size limits."""
+    bundle = build_bundle(
+        spec_from_plan(function),
+        cache_dir=cache_dir,
+        target_python=target_python,
+        enforce_limits=False,
+    )
+    check_bundle_size(
+        bundle,
+        unzipped_limit=function.bundle.max_unzipped_bytes,
+        zipped_limit=function.bundle.max_zipped_bytes,
+    )
+    return bundle
