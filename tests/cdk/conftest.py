@@ -63,9 +63,19 @@ class Synth:
     services: dict[str, InferenceService]
 
 
+_SYNTH: list[Synth] = []  # one per process: tests/parity imports this fixture too
+
+
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    outdir = tmp_path_factory.mktemp("cdk.out")
+    """Every conftest that imports this fixture gets its own session fixture definition, so the
+    synth itself is memoized here: one jsii synth per process."""
+    if not _SYNTH:
+        _SYNTH.append(_synthesize(tmp_path_factory.mktemp("cdk.out")))
+    return _SYNTH[0]
+
+
+def _synthesize(outdir: Path) -> Synth:
     app = build_app(outdir=outdir)
     variants = Stack(app, "VariantsStack", env={"region": "us-east-1"})
     services = {

@@ -5,10 +5,12 @@
 implicit dependencies and resource options, in registration order. ``render(spec)`` also
 returns the component and its resolved public outputs.
 
-The mocks return plausible ids and ARNs (account ``ACCOUNT``, region ``REGION``) so that
-``Ref``s resolve to strings the tests can compare. Like the engine, the monitor applies
-``ResourceOptions.transforms`` of a resource and of its ancestors (own first, then walking up),
-so the documented escape hatch can be exercised; only synchronous transforms are supported.
+The mocks return plausible ids and ARNs (``Env``: account ``ACCOUNT``, region ``REGION`` unless
+told otherwise) so that ``Ref``s resolve to strings the tests can compare; ``computed`` is that
+ARN scheme, shared with the parity tests' CloudFormation evaluator. Like the engine, the monitor
+applies ``ResourceOptions.transforms`` of a resource and of its ancestors (own first, then
+walking up), so the documented escape hatch can be exercised; only synchronous transforms are
+supported.
 """
 
 from __future__ import annotations
@@ -29,6 +31,18 @@ ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 PROJECT = "serverless-ml-tests"
 STACK = "mocks"
+
+
+@dataclass(frozen=True)
+class Env:
+    """Where the mocked program deploys: every mocked ARN and invoke answer uses it."""
+
+    region: str = REGION
+    account: str = ACCOUNT
+    partition: str = "aws"
+
+
+DEFAULT_ENV = Env()
 
 
 @dataclass(frozen=True)
@@ -83,21 +97,26 @@ class _Meta:
     ignore_changes: tuple[str, ...]
 
 
-def _arn(service: str, rest: str, *, region: bool = True) -> str:
-    return f"arn:aws:{service}:{REGION if region else ''}:{ACCOUNT}:{rest}"
-
-
-def _computed(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Plausible computed attributes for the types the renderer reads back."""
+def computed(
+    type_: str, name: str, inputs: dict[str, Any], env: Env = DEFAULT_ENV
+) -> dict[str, Any]:
+    """Plausible computed attributes for the types the renderer reads back: the one mock ARN
+    scheme (``name`` is the logical name, ``inputs["name"]`` the physical one)."""
     physical = str(inputs.get("name", name))
     ident = name.replace("-", "")[:10]
+    region, account = env.region, env.account
+
+    def _arn(service: str, rest: str, *, regional: bool = True) -> str:
+        return f"arn:{env.partition}:{service}:{region if regional else ''}:{account}:{rest}"
+
     if type_ == "aws:lambda/function:Function":
         arn = _arn("lambda", f"function:{physical}")
+        apigateway = f"arn:{env.partition}:apigateway:{region}"
         return {
             "arn": arn,
             "version": "1",
             "qualifiedArn": f"{arn}:1",
-            "invokeArn": f"arn:aws:apigateway:{REGION}:lambda:path/functions/{arn}/invocations",
+            "invokeArn": f"{apigateway}:lambda:path/functions/{arn}/invocations",
         }
     if type_ == "aws:lambda/alias:Alias":
         arn = _arn("lambda", f"function:{inputs['functionName']}:{physical}")
@@ -109,12 +128,12 @@ def _computed(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if type_ == "aws:sqs/queue:Queue":
         return {
             "arn": _arn("sqs", physical),
-            "url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical}",
+            "url": f"https://sqs.{region}.amazonaws.com/{account}/{physical}",
         }
     if type_ == "aws:cloudwatch/logGroup:LogGroup":
         return {"arn": _arn("logs", f"log-group:{physical}")}
     if type_ == "aws:iam/role:Role":
-        return {"arn": _arn("iam", f"role/{physical}", region=False)}
+        return {"arn": _arn("iam", f"role/{physical}", regional=False)}
     if type_ == "aws:sns/topic:Topic":
         return {"arn": _arn("sns", physical)}
     if type_ == "aws:cloudwatch/eventRule:EventRule":
@@ -123,11 +142,11 @@ def _computed(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return {"arn": _arn("cloudwatch", f"alarm:{physical}")}
     if type_ == "aws:apigatewayv2/api:Api":
         return {
-            "apiEndpoint": f"https://{ident}.execute-api.{REGION}.amazonaws.com",
+            "apiEndpoint": f"https://{ident}.execute-api.{region}.amazonaws.com",
             "executionArn": _arn("execute-api", ident),
         }
     if type_ == "aws:lambda/functionUrl:FunctionUrl":
-        return {"functionUrl": f"https://{ident}.lambda-url.{REGION}.on.aws/"}
+        return {"functionUrl": f"https://{ident}.lambda-url.{region}.on.aws/"}
     if type_ == "aws:lambda/eventSourceMapping:EventSourceMapping":
         return {"uuid": f"{ident}-uuid", "arn": _arn("lambda", f"event-source-mapping:{ident}")}
     return {}
@@ -136,7 +155,8 @@ def _computed(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 class RecordingMocks(Mocks):
     """Records every registration (after the transforms) and every invoke."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: Env = DEFAULT_ENV) -> None:
+        self.env = env
         self.local = threading.local()
         self.metas: dict[str, _Meta] = {}
         self.transforms: dict[str, list[Callable[..., Any]]] = {}
@@ -147,7 +167,7 @@ class RecordingMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         meta: _Meta = self.local.meta
         inputs = self._transformed(meta, args)
-        outputs = {**inputs, **_computed(args.typ, args.name, inputs)}
+        outputs = {**inputs, **computed(args.typ, args.name, inputs, self.env)}
         ident = f"{args.name}-id" if args.custom else ""
         with self._lock:
             self.resources.append(
@@ -195,13 +215,14 @@ class RecordingMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         # An empty failure list, not None: the mock monitor iterates it.
         self.calls.append((args.token, dict(args.args)))
+        region, account = self.env.region, self.env.account
         if args.token == "aws:index/getRegion:getRegion":
-            return {"id": REGION, "name": REGION, "region": REGION}, []
+            return {"id": region, "name": region, "region": region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
-                "id": ACCOUNT,
-                "accountId": ACCOUNT,
-                "arn": f"arn:aws:iam::{ACCOUNT}:user/tests",
+                "id": account,
+                "accountId": account,
+                "arn": f"arn:{self.env.partition}:iam::{account}:user/tests",
                 "userId": "AIDATESTS",
             }, []
         raise NotImplementedError(f"no mock for invoke {args.token}")
@@ -232,10 +253,12 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
-def run_with_mocks(program: Callable[[], pulumi.Input[Any]]) -> tuple[RecordingMocks, Any]:
-    """Run ``program`` as a Pulumi program under fresh mocks; returns the mocks and what the
-    Output it returned resolved to (all registrations have completed by then)."""
-    mocks = RecordingMocks()
+def run_with_mocks(
+    program: Callable[[], pulumi.Input[Any]], env: Env = DEFAULT_ENV
+) -> tuple[RecordingMocks, Any]:
+    """Run ``program`` as a Pulumi program under fresh mocks (deploying to ``env``); returns the
+    mocks and what the Output it returned resolved to (all registrations have completed)."""
+    mocks = RecordingMocks(env)
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=STACK, preview=False, monitor=RecordingMonitor(mocks)
     )
@@ -255,9 +278,11 @@ def render(
     code_dir: Path | None = None,
     name: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
+    env: Env = DEFAULT_ENV,
 ) -> Rendered:
     """One ``InferenceService`` for ``spec`` (named ``spec.name`` unless ``name``), with
-    ``code_dir`` as its artifact (default: the real bundle, built once and cached by content)."""
+    ``code_dir`` as its artifact (default: the real bundle, built once and cached by content),
+    deployed to ``env``."""
     code = code_dir
     holder: dict[str, InferenceService] = {}
 
@@ -268,7 +293,7 @@ def render(
         holder["service"] = service
         return pulumi.Output.from_input(_public_outputs(service))
 
-    mocks, outputs = run_with_mocks(program)
+    mocks, outputs = run_with_mocks(program, env)
     return Rendered(
         resources=list(mocks.resources),
         service=holder["service"],
