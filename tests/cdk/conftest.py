@@ -21,6 +21,9 @@ from serverless_ml.spec import (
     DynamoStreamTrigger,
     HttpTrigger,
     InferenceServiceSpec,
+    KinesisTrigger,
+    NewStream,
+    NewTable,
     Warmer,
 )
 
@@ -28,6 +31,7 @@ EXISTING_STREAM = (
     "arn:aws:dynamodb:us-east-1:123456789012:table/payments/stream/2026-01-01T00:00:00.000"
 )
 TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
+EXISTING_KINESIS = "arn:aws:kinesis:us-east-1:123456789012:stream/plant-telemetry"
 
 
 def variant_specs() -> dict[str, InferenceServiceSpec]:
@@ -47,6 +51,17 @@ def variant_specs() -> dict[str, InferenceServiceSpec]:
             base, name="fraud-snapstart", concurrency=ConcurrencyPlan.snapstart(),
             dynamo_streams=(DynamoStreamTrigger(existing_stream_arn=EXISTING_STREAM),),
             alarms=AlarmSettings(topic=TOPIC, dashboard=False),
+        ),
+        "Kinesis": dataclasses.replace(
+            base, name="iot-kinesis", http=None, dynamo_streams=(),
+            kinesis_streams=(
+                KinesisTrigger(new_stream=NewStream(name_suffix="readings"), batch_size=500,
+                               parallelization_factor=2),
+                KinesisTrigger(existing_stream_arn=EXISTING_KINESIS),
+            ),
+            results_table=NewTable(name_suffix="anomalies", partition_key="device_id",
+                                   sort_key="timestamp"),
+            alert_topic=True,
         ),
         "Warmed": dataclasses.replace(
             base, name="fraud-warmed",

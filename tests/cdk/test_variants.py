@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.cdk.conftest import EXISTING_STREAM, TOPIC, Synth, resources
+from tests.cdk.conftest import EXISTING_KINESIS, EXISTING_STREAM, TOPIC, Synth, resources
 
 
 def _of(synth: Synth, key: str, type_: str) -> list[dict[str, Any]]:
@@ -59,3 +59,30 @@ def test_warmer_pings_the_alias(synth: Synth) -> None:
     assert any(p["Principal"] == "events.amazonaws.com" for p in permissions)
     (route,) = _of(synth, "Warmed", "AWS::ApiGatewayV2::Route")
     assert route["AuthorizationType"] == "NONE"
+
+
+def test_kinesis_streams_on_alias_with_alerts(synth: Synth) -> None:
+    (stream,) = _of(synth, "Kinesis", "AWS::Kinesis::Stream")
+    assert stream["Name"] == "iot-kinesis-readings"
+    assert stream["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
+    assert stream["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+    mappings = _of(synth, "Kinesis", "AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 2
+    for mapping in mappings:
+        assert "Alias" in mapping["FunctionName"]["Ref"]
+        assert mapping["BisectBatchOnFunctionError"] is True
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert "FilterCriteria" not in mapping
+    assert {str(m["EventSourceArn"]) for m in mappings} >= {EXISTING_KINESIS}
+    alerts = [
+        t
+        for t in _of(synth, "Kinesis", "AWS::SNS::Topic")
+        if t["TopicName"] == "iot-kinesis-alerts"
+    ]
+    assert alerts and alerts[0]["KmsMasterKeyId"] == "alias/aws/sns"
+    names = {a["AlarmName"] for a in _of(synth, "Kinesis", "AWS::CloudWatch::Alarm")}
+    assert {"iot-kinesis-kinesis-iterator-age-readings",
+            "iot-kinesis-kinesis-iterator-age-plant-telemetry"} <= names  # fmt: skip
+    (table,) = [t for t in _of(synth, "Kinesis", "AWS::DynamoDB::Table")
+                if t["TableName"] == "iot-kinesis-anomalies"]  # fmt: skip
+    assert [k["KeyType"] for k in table["KeySchema"]] == ["HASH", "RANGE"]

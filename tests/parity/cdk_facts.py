@@ -47,6 +47,7 @@ def _facts(t: Template) -> f.Facts:
         "tables": {
             p["TableName"]: _table(t, lid) for lid, p in t.of("AWS::DynamoDB::Table").items()
         },
+        "kinesis_streams": {p["Name"]: _kinesis(p) for p in t.of("AWS::Kinesis::Stream").values()},
         "queues": {p["QueueName"]: _queue(t, lid, p) for lid, p in t.of("AWS::SQS::Queue").items()},
         "http": f.records(
             [_api(t, lid, p) for lid, p in t.of("AWS::ApiGatewayV2::Api").items()]
@@ -83,6 +84,7 @@ def _all_tags(t: Template) -> dict[str, dict[str, str]]:
         "AWS::DynamoDB::Table": lambda p: f"table:{p['TableName']}",
         "AWS::SQS::Queue": lambda p: f"queue:{p['QueueName']}",
         "AWS::SNS::Topic": lambda p: f"topic:{p['TopicName']}",
+        "AWS::Kinesis::Stream": lambda p: f"stream:{p['Name']}",
         "AWS::CloudWatch::Alarm": lambda p: f"alarm:{p['AlarmName']}",
         "AWS::Events::Rule": lambda p: f"rule:{p['Name']}",
         "AWS::ApiGatewayV2::Api": lambda p: f"api:{p['Name']}",
@@ -115,7 +117,9 @@ def _function(t: Template) -> dict[str, Any]:
         "timeout_s": p.get("Timeout", 3),
         "ephemeral_storage_mb": p.get("EphemeralStorage", {}).get("Size", 512),
         "reserved_concurrency": p.get("ReservedConcurrentExecutions"),
-        "environment": p.get("Environment", {}).get("Variables", {}),
+        "environment": {
+            key: t.ev(value) for key, value in p.get("Environment", {}).get("Variables", {}).items()
+        },
         "tracing": p.get("TracingConfig", {}).get("Mode"),
         "snapstart": p.get("SnapStart", {}).get("ApplyOn"),
         "log_format": logging.get("LogFormat"),
@@ -350,7 +354,9 @@ def _url(t: Template, p: Mapping[str, Any]) -> dict[str, Any]:
 
 def _mapping(t: Template, p: Mapping[str, Any]) -> dict[str, Any]:
     on_failure = p.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    source = t.ev(p["EventSourceArn"])
     return {
+        "kind": "kinesis" if ":kinesis:" in source else "dynamodb",
         "target": t.ev(p["FunctionName"]),
         "source": t.ev(p["EventSourceArn"]),
         "batch_size": p.get("BatchSize"),
@@ -420,9 +426,20 @@ def _alarm(t: Template, p: Mapping[str, Any]) -> dict[str, Any]:
 def _topic(t: Template, logical: str) -> dict[str, Any]:
     arn = t.ev({"Ref": logical})
     return {
+        "kms_key": t.resources[logical]["Properties"].get("KmsMasterKeyId"),
         "policies": [
             f.statements(t.ev(x["PolicyDocument"]), with_sid=False)
             for x in t.of("AWS::SNS::TopicPolicy").values()
             if arn in t.ev(x["Topics"])
-        ]
+        ],
+    }
+
+
+def _kinesis(p: Mapping[str, Any]) -> dict[str, Any]:
+    encryption = p.get("StreamEncryption", {})
+    return {
+        "mode": p.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED"),
+        "shard_count": p.get("ShardCount"),
+        "retention_hours": p.get("RetentionPeriodHours", 24),
+        "encryption": [encryption.get("EncryptionType"), encryption.get("KeyId")],
     }

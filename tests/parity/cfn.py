@@ -36,6 +36,7 @@ _KINDS = {
     "AWS::DynamoDB::Table": _Kind(f.TABLE, "TableName", "name"),
     "AWS::SQS::Queue": _Kind(f.QUEUE, "QueueName", "url"),
     "AWS::SNS::Topic": _Kind(f.TOPIC, "TopicName", "arn"),
+    "AWS::Kinesis::Stream": _Kind(f.KINESIS, "Name", "name"),
     "AWS::Events::Rule": _Kind(f.RULE, "Name", "name"),
 }
 _GET_ATT = {"Arn": "arn", "StreamArn": "streamArn", "TopicArn": "arn", "QueueUrl": "url"}

@@ -36,6 +36,7 @@ SECTIONS = (
     "warmers",
     "permissions",
     "tables",
+    "kinesis_streams",
     "queues",
     "http",
     "stream_mappings",
@@ -53,6 +54,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 TABLE = "aws:dynamodb/table:Table"
 QUEUE = "aws:sqs/queue:Queue"
 TOPIC = "aws:sns/topic:Topic"
+KINESIS = "aws:kinesis/stream:Stream"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 
 HTTP_AUTH = {"iam": "AWS_IAM", "none": "NONE"}  # the plan's word -> the services' word

@@ -56,7 +56,7 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
             "timeout_s": fp.timeout_s,
             "ephemeral_storage_mb": fp.ephemeral_storage_mb,
             "reserved_concurrency": fp.reserved_concurrency,
-            "environment": dict(fp.environment),
+            "environment": {key: p.resolve(value) for key, value in fp.environment},
             "tracing": "Active" if fp.tracing else None,
             "snapstart": "PublishedVersions" if fp.snapstart else None,
             "log_format": fp.log_format,
@@ -100,7 +100,8 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
         "permissions": p.permissions(),
         "tables": {
             t.name: {
-                "keys": [[t.partition_key, "HASH", t.partition_key_type]],
+                "keys": [[t.partition_key, "HASH", t.partition_key_type]]
+                + ([[t.sort_key, "RANGE", t.sort_key_type]] if t.sort_key else []),
                 "stream_view_type": t.stream_view_type,
                 "billing_mode": t.billing_mode,
                 "point_in_time_recovery": t.point_in_time_recovery,
@@ -109,6 +110,15 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
                 "retain_on_delete": t.retain_on_delete,
             }
             for t in plan.tables
+        },
+        "kinesis_streams": {
+            k.name: {
+                "mode": k.mode,
+                "shard_count": k.shard_count,
+                "retention_hours": k.retention_hours,
+                "encryption": ["KMS", k.encryption_key],
+            }
+            for k in plan.streams
         },
         "queues": {
             q.name: {
@@ -175,6 +185,8 @@ class _Plan:
         keys += [f"mapping:{self.resolve(m.source_arn)}" for m in plan.stream_mappings]
         if plan.monitoring.topic_name is not None:
             keys.append(f"topic:{plan.monitoring.topic_name}")
+        keys += [f"topic:{t.name}" for t in plan.topics]
+        keys += [f"stream:{k.name}" for k in plan.streams]
         if plan.warmer is not None:
             keys.append(f"rule:{plan.warmer.rule_name}")
         if plan.scaling is not None:
@@ -200,6 +212,12 @@ class _Plan:
             arn = f.attribute(f.TABLE, t.name, attribute, self.env, streamEnabled=stream)
         elif kind == "queue":
             arn = f.attribute(f.QUEUE, self.plan.queue(key).name, attribute, self.env)
+        elif kind == "stream":
+            (k,) = [s for s in self.plan.streams if s.key == key]
+            arn = f.attribute(f.KINESIS, k.name, attribute, self.env)
+        elif kind == "topic":
+            (t,) = [s for s in self.plan.topics if s.key == key]
+            arn = f.attribute(f.TOPIC, t.name, attribute, self.env)
         else:
             raise AssertionError(f"the plan refers to an unknown resource: {value}")
         return arn + value.suffix
@@ -340,6 +358,7 @@ class _Plan:
 
     def mapping(self, m: StreamMappingPlan) -> dict[str, Any]:
         return {
+            "kind": m.source_kind,
             "target": self.alias_arn,
             "source": self.resolve(m.source_arn),
             "batch_size": m.batch_size,
@@ -390,6 +409,18 @@ class _Plan:
         return out
 
     def topics(self, m: MonitoringPlan) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            t.name: {
+                "kms_key": t.kms_key,
+                "policies": [[_tls_deny("sns:Publish", self.resolve(Ref(f"topic:{t.key}", "arn")))]]
+                if t.enforce_tls
+                else [],
+            }
+            for t in self.plan.topics
+        }
+        return out | self.alarm_topic(m)
+
+    def alarm_topic(self, m: MonitoringPlan) -> dict[str, Any]:
         arn = self.topic_arn()
         if m.topic_name is None or arn is None:
             return {}
@@ -406,4 +437,4 @@ class _Plan:
                     "condition": {"StringEquals": {"aws:SourceAccount": self.env.account}},
                 }
             )
-        return {m.topic_name: {"policies": [statements] if statements else []}}
+        return {m.topic_name: {"kms_key": None, "policies": [statements] if statements else []}}

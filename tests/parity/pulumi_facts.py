@@ -57,6 +57,7 @@ def _facts(r: _Resources) -> f.Facts:
             _permission(r, x) for x in r.inputs("aws:lambda/permission:Permission")
         ),
         "tables": {x.inputs["name"]: _table(x) for x in r.of(f.TABLE)},
+        "kinesis_streams": {x["name"]: _kinesis(x) for x in r.inputs(f.KINESIS)},
         "queues": {x.inputs["name"]: _queue(r, x) for x in r.of(f.QUEUE)},
         "http": f.records(
             [_api(r, x) for x in r.of("aws:apigatewayv2/api:Api")]
@@ -179,6 +180,7 @@ def _all_tags(r: _Resources) -> dict[str, dict[str, str]]:
         f.TABLE: lambda x: f"table:{x['name']}",
         f.QUEUE: lambda x: f"queue:{x['name']}",
         f.TOPIC: lambda x: f"topic:{x['name']}",
+        f.KINESIS: lambda x: f"stream:{x['name']}",
         "aws:cloudwatch/metricAlarm:MetricAlarm": lambda x: f"alarm:{x['name']}",
         f.RULE: lambda x: f"rule:{x['name']}",
         "aws:apigatewayv2/api:Api": lambda x: f"api:{x['name']}",
@@ -373,6 +375,7 @@ def _url(x: Mapping[str, Any]) -> dict[str, Any]:
 def _mapping(x: Mapping[str, Any]) -> dict[str, Any]:
     filters = x.get("filterCriteria", {}).get("filters", [])
     return {
+        "kind": "kinesis" if ":kinesis:" in x["eventSourceArn"] else "dynamodb",
         "target": x["functionName"],
         "source": x["eventSourceArn"],
         "batch_size": x.get("batchSize"),
@@ -442,4 +445,13 @@ def _topic(r: _Resources, x: RecordedResource) -> dict[str, Any]:
         for p in r.inputs("aws:sns/topicPolicy:TopicPolicy")
         if p["arn"] == arn
     ]
-    return {"policies": inline + attached}
+    return {"kms_key": x.inputs.get("kmsMasterKeyId"), "policies": inline + attached}
+
+
+def _kinesis(x: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "mode": x.get("streamModeDetails", {}).get("streamMode", "PROVISIONED"),
+        "shard_count": x.get("shardCount"),
+        "retention_hours": x.get("retentionPeriod", 24),
+        "encryption": [x.get("encryptionType"), x.get("kmsKeyId")],
+    }

@@ -16,6 +16,9 @@ from serverless_ml.spec import (
     DynamoStreamTrigger,
     HttpTrigger,
     InferenceServiceSpec,
+    KinesisTrigger,
+    NewStream,
+    NewTable,
     ScheduledAction,
     Warmer,
 )
@@ -66,6 +69,16 @@ def specs() -> dict[str, InferenceServiceSpec]:
                 ),
             ),
             alarms=AlarmSettings(topic=ONCALL_TOPIC, extra_action_arns=(PAGER,), dashboard=False),
+        ),
+        "kinesis": dataclasses.replace(
+            base, name="iot-kinesis", http=None, dynamo_streams=(),
+            kinesis_streams=(
+                KinesisTrigger(new_stream=NewStream(name_suffix="readings", mode="PROVISIONED",
+                                                    shard_count=2, retention_hours=48)),
+            ),
+            results_table=NewTable(name_suffix="anomalies", partition_key="device_id",
+                                   sort_key="timestamp"),
+            alert_topic=True,
         ),
         "warmed": dataclasses.replace(
             base, name="fraud-warmed",

@@ -136,6 +136,8 @@ def computed(
         return {"arn": _arn("iam", f"role/{physical}", regional=False)}
     if type_ == "aws:sns/topic:Topic":
         return {"arn": _arn("sns", physical)}
+    if type_ == "aws:kinesis/stream:Stream":
+        return {"arn": _arn("kinesis", f"stream/{physical}")}
     if type_ == "aws:cloudwatch/eventRule:EventRule":
         return {"arn": _arn("events", f"rule/{physical}")}
     if type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":

@@ -23,6 +23,12 @@ def resource_of(render: Rendered, plan: ServicePlan, ref: Ref) -> RecordedResour
         return created(render, "aws:dynamodb/table:Table", plan.table(key).name)
     if kind == "queue":
         return created(render, "aws:sqs/queue:Queue", plan.queue(key).name)
+    if kind == "stream":
+        (stream,) = [s for s in plan.streams if s.key == key]
+        return created(render, "aws:kinesis/stream:Stream", stream.name)
+    if kind == "topic":
+        (topic,) = [t for t in plan.topics if t.key == key]
+        return created(render, "aws:sns/topic:Topic", topic.name)
     raise AssertionError(f"the plan refers to an unknown resource: {ref}")
 
 

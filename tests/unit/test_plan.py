@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,9 @@ from serverless_ml.spec import (
     ConcurrencyPlan,
     DynamoStreamTrigger,
     HttpTrigger,
+    KinesisTrigger,
+    NewStream,
+    NewTable,
     SpecError,
     Warmer,
 )
@@ -174,3 +178,83 @@ def test_stream_limits_are_checked(field: str, value: int, code: str) -> None:
     with pytest.raises(SpecError) as info:
         build_plan(spec)
     assert info.value.code == code
+
+
+def _kinesis_spec(**trigger: Any) -> Any:
+    return dataclasses.replace(
+        fraud_detection(),
+        dynamo_streams=(),
+        kinesis_streams=(KinesisTrigger(new_stream=NewStream(name_suffix="readings"), **trigger),),
+        results_table=NewTable(name_suffix="anomalies", partition_key="device_id",
+                               sort_key="timestamp"),
+        alert_topic=True,
+    )  # fmt: skip
+
+
+def test_kinesis_trigger_plan_loses_nothing() -> None:
+    plan = build_plan(_kinesis_spec())
+    (stream,) = plan.streams
+    assert (stream.name, stream.mode, stream.encryption_key) == (
+        "fraud-detection-readings", "ON_DEMAND", "alias/aws/kinesis",
+    )  # fmt: skip
+    (m,) = plan.stream_mappings
+    assert m.source_kind == "kinesis" and m.source_arn == Ref("stream:readings", "arn")
+    assert m.bisect_on_error and m.function_response_types == ("ReportBatchItemFailures",)
+    assert m.on_failure_destination == Ref("queue:failures", "arn") and not m.filter_patterns
+    read = next(s for s in plan.iam if s.sid == "ReadKinesisReadings")
+    assert read.resources == (Ref("stream:readings", "arn"),)
+    assert "kinesis:GetRecords" in read.actions
+    publish = next(s for s in plan.iam if s.sid == "PublishAlerts")
+    assert publish.resources == (Ref("topic:alerts", "arn"),)
+    assert dict(plan.function.environment)["SML_ALERT_TOPIC_ARN"] == Ref("topic:alerts", "arn")
+    assert "SML_ALERT_TOPIC_ARN" not in plan.function.literal_environment()
+    keys = {a.key for a in plan.monitoring.alarms}
+    assert {"iterator_age", "kinesis_iterator_age_readings", "failure_queue_depth"} <= keys
+    kinesis_age = next(
+        a for a in plan.monitoring.alarms if a.key == "kinesis_iterator_age_readings"
+    )
+    assert kinesis_age.metric is not None
+    assert kinesis_age.metric.metric_name == "GetRecords.IteratorAgeMilliseconds"
+    assert dict(kinesis_age.metric.dimensions) == {"StreamName": "fraud-detection-readings"}
+    (table,) = [t for t in plan.tables if t.key == "anomalies"]
+    assert (table.sort_key, table.sort_key_type) == ("timestamp", "S")
+
+
+@pytest.mark.parametrize(
+    ("trigger", "code"),
+    [
+        ({"batch_size": 10_001}, "SML201"),
+        ({"retry_attempts": -1}, "SML203"),
+        ({"max_record_age_s": -1}, "SML204"),
+        ({"parallelization_factor": 11}, "SML205"),
+    ],
+)
+def test_kinesis_limits_are_checked(trigger: dict[str, int], code: str) -> None:
+    with pytest.raises(SpecError) as info:
+        build_plan(_kinesis_spec(**trigger))
+    assert info.value.code == code
+
+
+def test_kinesis_spec_refusals() -> None:
+    with pytest.raises(SpecError, match="SML174"):
+        KinesisTrigger()
+    with pytest.raises(SpecError, match="SML140"):
+        KinesisTrigger(existing_stream_arn="arn:aws:sqs:us-east-1:123456789012:q")
+    with pytest.raises(SpecError, match="SML171"):
+        NewStream(name_suffix="s", mode="PROVISIONED")
+    with pytest.raises(SpecError, match="SML171"):
+        NewStream(name_suffix="s", shard_count=2)
+    with pytest.raises(SpecError, match="SML172"):
+        NewStream(name_suffix="s", mode="PROVISIONED", shard_count=0)
+    with pytest.raises(SpecError, match="SML173"):
+        NewStream(name_suffix="s", retention_hours=12)
+    with pytest.raises(SpecError, match="SML170"):
+        NewStream(name_suffix="s", mode="BURST")  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="SML175"):
+        dataclasses.replace(
+            _kinesis_spec(),
+            kinesis_streams=(
+                KinesisTrigger(new_stream=NewStream(name_suffix="a")),
+                KinesisTrigger(new_stream=NewStream(name_suffix="a")),
+            ),
+        )

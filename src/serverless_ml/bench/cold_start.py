@@ -201,7 +201,7 @@ def _task_roots(sources: dict[str, tuple[Path, bool]]) -> Iterator[dict[str, Pat
 def lambda_environment(function: FunctionPlan, task_root: Path) -> dict[str, str]:
     """The planned environment plus what Lambda itself sets (memory size, function name)."""
     return {
-        **dict(function.environment),
+        **function.literal_environment(),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "SML_MODEL_DIR": str(task_root / "model"),

@@ -4,14 +4,14 @@ from serverless_ml.cdk.alarms import InferenceAlarms
 from serverless_ml.cdk.function import InferenceFunction
 from serverless_ml.cdk.nag import acknowledge, enable_nag
 from serverless_ml.cdk.service import InferenceService
-from serverless_ml.cdk.triggers import DynamoStreamMapping, HttpEndpoint
+from serverless_ml.cdk.triggers import HttpEndpoint, StreamMapping
 
 __all__ = [
-    "DynamoStreamMapping",
     "HttpEndpoint",
     "InferenceAlarms",
     "InferenceFunction",
     "InferenceService",
+    "StreamMapping",
     "acknowledge",
     "enable_nag",
 ]

@@ -76,7 +76,7 @@ class InferenceFunction(Construct):
             memory_size=fp.memory_mb,
             timeout=Duration.seconds(fp.timeout_s),
             ephemeral_storage_size=Size.mebibytes(fp.ephemeral_storage_mb),
-            environment=dict(fp.environment),
+            environment={key: refs.resolve(value) for key, value in fp.environment},
             reserved_concurrent_executions=fp.reserved_concurrency,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if fp.snapstart else None,
             role=self.role,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Tags
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -14,9 +16,15 @@ from serverless_ml.cdk.function import InferenceFunction
 from serverless_ml.cdk.l1 import cfn_of
 from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
-from serverless_ml.cdk.triggers import DynamoStreamMapping, HttpEndpoint
+from serverless_ml.cdk.triggers import HttpEndpoint, StreamMapping
 from serverless_ml.core.plan import build_plan
-from serverless_ml.core.plan_types import QueuePlan, ServicePlan, TablePlan
+from serverless_ml.core.plan_types import (
+    KinesisStreamPlan,
+    QueuePlan,
+    ServicePlan,
+    TablePlan,
+    TopicPlan,
+)
 from serverless_ml.spec.service import InferenceServiceSpec
 
 _KEY_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER}
@@ -48,6 +56,8 @@ class InferenceService(Construct):
         refs = RefResolver()
         self.tables = {t.key: self._table(t, refs) for t in plan.tables}
         self.queues = {q.key: self._queue(q, refs) for q in plan.queues}
+        self.streams = {k.key: self._stream(k, refs) for k in plan.streams}
+        self.topics = {t.key: self._topic(t, refs) for t in plan.topics}
         self.inference = InferenceFunction(
             self, "Inference", plan=plan, code_dir=code_dir, refs=refs
         )
@@ -65,7 +75,7 @@ class InferenceService(Construct):
             else HttpEndpoint(self, "Http", plan=plan.http, alias=self.alias)
         )
         for m in plan.stream_mappings:
-            DynamoStreamMapping(self, f"Stream-{m.key}", plan=m, alias=self.alias, refs=refs)
+            StreamMapping(self, f"Stream-{m.key}", plan=m, alias=self.alias, refs=refs)
         self.alarms = InferenceAlarms(self, "Alarms", plan=plan.monitoring)
         for key, value in plan.tags:
             Tags.of(self).add(key, value)
@@ -78,6 +88,9 @@ class InferenceService(Construct):
             partition_key=dynamodb.Attribute(
                 name=t.partition_key, type=_KEY_TYPES[t.partition_key_type]
             ),
+            sort_key=dynamodb.Attribute(name=t.sort_key, type=_KEY_TYPES[t.sort_key_type])
+            if t.sort_key and t.sort_key_type
+            else None,
             billing_mode=dynamodb.BillingMode(t.billing_mode),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=t.point_in_time_recovery
@@ -119,3 +132,34 @@ class InferenceService(Construct):
         )
         refs.register(f"queue:{q.key}", cfn_of(queue), arn=lambda: queue.queue_arn)
         return queue
+
+    def _stream(self, k: KinesisStreamPlan, refs: RefResolver) -> kinesis.Stream:
+        stream = kinesis.Stream(
+            self,
+            f"Kinesis-{k.key}",
+            stream_name=k.name,
+            stream_mode=kinesis.StreamMode(k.mode),
+            shard_count=k.shard_count,
+            retention_period=Duration.hours(k.retention_hours),
+            encryption=kinesis.StreamEncryption.MANAGED,
+        )
+        cfn_stream = cfn_of(stream)
+        assert isinstance(cfn_stream, kinesis.CfnStream)
+        cfn_stream.stream_encryption = kinesis.CfnStream.StreamEncryptionProperty(
+            encryption_type="KMS", key_id=k.encryption_key
+        )
+        refs.register(f"stream:{k.key}", cfn_of(stream), arn=lambda: stream.stream_arn)
+        return stream
+
+    def _topic(self, t: TopicPlan, refs: RefResolver) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            f"Topic-{t.key}",
+            topic_name=t.name,
+            enforce_ssl=t.enforce_tls,
+        )
+        cfn_topic = cfn_of(topic)
+        assert isinstance(cfn_topic, sns.CfnTopic)
+        cfn_topic.kms_master_key_id = t.kms_key  # the plan's key alias, as the Pulumi renderer
+        refs.register(f"topic:{t.key}", cfn_of(topic), arn=lambda: topic.topic_arn)
+        return topic

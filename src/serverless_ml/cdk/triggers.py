@@ -95,8 +95,9 @@ class HttpEndpoint(Construct):
             )
 
 
-class DynamoStreamMapping(Construct):
-    """A DynamoDB stream event source mapping on the alias, with every setting from the plan.
+class StreamMapping(Construct):
+    """A DynamoDB-stream or Kinesis event source mapping on the alias, every setting from the
+    plan.
 
     Child: ``Mapping`` (L1, so no implicit grants: the role's one policy has them).
     """
@@ -132,8 +133,10 @@ class DynamoStreamMapping(Construct):
             ),
             filter_criteria=cfn.FilterCriteriaProperty(
                 filters=[cfn.FilterProperty(pattern=p) for p in plan.filter_patterns]
-            ),
+            )
+            if plan.filter_patterns
+            else None,
         )
 
 
-__all__ = ["DynamoStreamMapping", "HttpEndpoint"]
+__all__ = ["HttpEndpoint", "StreamMapping"]

@@ -58,6 +58,7 @@ def monitoring_plan(
     uses_provisioned: bool,
     stream_mappings: tuple[StreamMappingPlan, ...],
     failure_queue: QueuePlan | None,
+    kinesis_streams: tuple[str, ...] = (),
 ) -> MonitoringPlan:
     """The preset: errors, error rate, throttles, p99 duration vs timeout, cold starts, iterator
     age (streams), failure-queue depth, PC spillover and PC utilization (PC modes)."""
@@ -134,6 +135,23 @@ def monitoring_plan(
             _alarm(service, "iterator_age", "Stream records waiting too long (Lambda IteratorAge)",
                    t, lam("IteratorAge", "Maximum", t))
         )  # fmt: skip
+    if s.iterator_age_ms.enabled:
+        t = s.iterator_age_ms
+        for stream in kinesis_streams:
+            alarms.append(
+                _alarm(
+                    service, f"kinesis_iterator_age_{stream.removeprefix(service + '-')}",
+                    f"Records waiting in Kinesis stream {stream} (GetRecords.IteratorAgeMilliseconds)",
+                    t,
+                    MetricPlan(
+                        namespace="AWS/Kinesis",
+                        metric_name="GetRecords.IteratorAgeMilliseconds",
+                        dimensions=(("StreamName", stream),),
+                        statistic="Maximum",
+                        period_s=t.period_s,
+                    ),
+                )
+            )  # fmt: skip
     if failure_queue is not None and s.dlq_depth.enabled:
         t = s.dlq_depth
         alarms.append(

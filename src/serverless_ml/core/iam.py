@@ -13,6 +13,7 @@ def function_statements(
     stream_mappings: tuple[StreamMappingPlan, ...],
     results_table: str | None,
     failure_queue: str | None,
+    alert_topic: str | None = None,
 ) -> tuple[IamStatement, ...]:
     """Everything the function (and its event source mappings) may do, nothing more."""
     statements = [
@@ -34,6 +35,23 @@ def function_statements(
         )
     for mapping in stream_mappings:
         stream: Value = mapping.source_arn
+        if mapping.source_kind == "kinesis":
+            statements.append(
+                IamStatement(
+                    sid=_sid("ReadKinesis", mapping.key),
+                    actions=(
+                        "kinesis:DescribeStream",
+                        "kinesis:DescribeStreamSummary",
+                        "kinesis:GetRecords",
+                        "kinesis:GetShardIterator",
+                        "kinesis:ListShards",
+                        "kinesis:SubscribeToShard",
+                    ),
+                    resources=(stream,),
+                    reason="the event source mapping reads the stream's shards",
+                )
+            )
+            continue
         statements.append(
             IamStatement(
                 sid=_sid("ReadStream", mapping.key),
@@ -75,6 +93,15 @@ def function_statements(
                 actions=("dynamodb:PutItem",),
                 resources=(Ref(f"table:{results_table}", "arn"),),
                 reason="idempotent conditional writes of results",
+            )
+        )
+    if alert_topic is not None:
+        statements.append(
+            IamStatement(
+                sid="PublishAlerts",
+                actions=("sns:Publish",),
+                resources=(Ref(f"topic:{alert_topic}", "arn"),),
+                reason="one aggregated alert per batch",
             )
         )
     return tuple(statements)

@@ -20,6 +20,14 @@ def table_name(service: str, suffix: str) -> str:
     return f"{service}-{suffix}"
 
 
+def stream_name(service: str, suffix: str) -> str:
+    return f"{service}-{suffix}"
+
+
+def alert_topic_name(service: str) -> str:
+    return f"{service}-alerts"
+
+
 def failure_queue_name(service: str) -> str:
     return f"{service}-failures"
 

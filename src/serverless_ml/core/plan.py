@@ -11,13 +11,24 @@ from serverless_ml.core.plan_types import (
     BundlePlan,
     FunctionPlan,
     QueuePlan,
+    Ref,
     ServicePlan,
+    TopicPlan,
+    Value,
 )
-from serverless_ml.core.triggers import http_plan, stream_mapping_plan, table_plan
+from serverless_ml.core.triggers import (
+    http_plan,
+    kinesis_mapping_plan,
+    stream_mapping_plan,
+    stream_plan,
+    table_plan,
+)
 from serverless_ml.spec.service import InferenceServiceSpec
 
 FAILURE_QUEUE = "failures"
+ALERT_TOPIC = "alerts"
 RESULTS_TABLE_ENV = "SML_RESULTS_TABLE"
+ALERT_TOPIC_ENV = "SML_ALERT_TOPIC_ARN"
 
 
 def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
@@ -34,6 +45,21 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
     mappings = tuple(
         stream_mapping_plan(i, t, failure_queue=FAILURE_QUEUE, timeout_s=spec.timeout_s)
         for i, t in enumerate(spec.dynamo_streams)
+    ) + tuple(
+        kinesis_mapping_plan(t, failure_queue=FAILURE_QUEUE, timeout_s=spec.timeout_s)
+        for t in spec.kinesis_streams
+    )
+    topics = (
+        (
+            TopicPlan(
+                key=ALERT_TOPIC,
+                name=naming.alert_topic_name(service),
+                enforce_tls=True,
+                kms_key="alias/aws/sns",
+            ),
+        )
+        if spec.alert_topic
+        else ()
     )
     tables = tuple(table_plan(service, t.new_table) for t in spec.dynamo_streams if t.new_table)
     if spec.results_table is not None:
@@ -51,6 +77,10 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
         scaling=scaling_plan(service, spec.alias_name, spec.concurrency),
         warmer=warmer_plan(service, spec.concurrency),
         tables=tables,
+        streams=tuple(
+            stream_plan(service, k.new_stream) for k in spec.kinesis_streams if k.new_stream
+        ),
+        topics=topics,
         queues=(failure_queue,),
         http=None if spec.http is None else http_plan(service, spec.http, spec.log_retention_days),
         stream_mappings=mappings,
@@ -59,6 +89,7 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
             stream_mappings=mappings,
             results_table=spec.results_table.name_suffix if spec.results_table else None,
             failure_queue=FAILURE_QUEUE,
+            alert_topic=ALERT_TOPIC if spec.alert_topic else None,
         ),
         monitoring=monitoring_plan(
             service=service,
@@ -68,6 +99,12 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
             uses_provisioned=spec.concurrency.uses_provisioned,
             stream_mappings=mappings,
             failure_queue=failure_queue,
+            kinesis_streams=tuple(
+                naming.stream_name(service, k.new_stream.name_suffix)
+                if k.new_stream
+                else str(k.existing_stream_arn).rsplit("/", 1)[-1]
+                for k in spec.kinesis_streams
+            ),
         ),
         tags=tuple(sorted({defaults.TAG_KEY: service, **spec.tags}.items())),
     )
@@ -75,7 +112,7 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
 
 def _function_plan(spec: InferenceServiceSpec) -> FunctionPlan:
     service = spec.name
-    environment = {
+    environment: dict[str, Value] = {
         "POWERTOOLS_SERVICE_NAME": service,
         "POWERTOOLS_METRICS_NAMESPACE": defaults.METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": defaults.LOG_LEVEL,
@@ -84,6 +121,8 @@ def _function_plan(spec: InferenceServiceSpec) -> FunctionPlan:
     }
     if spec.results_table is not None:
         environment[RESULTS_TABLE_ENV] = naming.table_name(service, spec.results_table.name_suffix)
+    if spec.alert_topic:
+        environment[ALERT_TOPIC_ENV] = Ref(f"topic:{ALERT_TOPIC}", "arn")
     python_version = spec.runtime.removeprefix("python")
     return FunctionPlan(
         name=naming.function_name(service),
@@ -96,7 +135,7 @@ def _function_plan(spec: InferenceServiceSpec) -> FunctionPlan:
         timeout_s=spec.timeout_s,
         ephemeral_storage_mb=spec.ephemeral_storage_mb,
         reserved_concurrency=spec.reserved_concurrency,
-        environment=tuple(sorted(environment.items())),
+        environment=tuple(sorted(environment.items(), key=lambda kv: kv[0])),
         tracing=spec.tracing,
         snapstart=spec.concurrency.mode == "snapstart",
         log_group_name=naming.log_group_name(service),

@@ -50,7 +50,7 @@ class FunctionPlan:
     timeout_s: int
     ephemeral_storage_mb: int
     reserved_concurrency: int | None
-    environment: tuple[tuple[str, str], ...]
+    environment: tuple[tuple[str, Value], ...]
     tracing: bool
     snapstart: bool
     log_group_name: str
@@ -58,6 +58,10 @@ class FunctionPlan:
     log_format: str
     role_name: str
     bundle: BundlePlan
+
+    def literal_environment(self) -> dict[str, str]:
+        """The environment values known before deploy (local runs and benchmarks)."""
+        return {key: value for key, value in self.environment if isinstance(value, str)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,12 +115,34 @@ class TablePlan:
     name: str
     partition_key: str
     partition_key_type: str  # DynamoDB scalar type: "S"
+    sort_key: str | None
+    sort_key_type: str | None
     stream_view_type: str | None
     billing_mode: str
     point_in_time_recovery: bool
     deletion_protection: bool
     encrypted: bool  # server-side encryption with the AWS-managed KMS key
     retain_on_delete: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class KinesisStreamPlan:
+    key: str
+    name: str
+    mode: str  # ON_DEMAND | PROVISIONED
+    shard_count: int | None
+    retention_hours: int
+    encryption_key: str  # KMS key alias used for server-side encryption
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicPlan:
+    """An SNS topic the function publishes to (e.g. aggregated anomaly alerts)."""
+
+    key: str
+    name: str
+    enforce_tls: bool
+    kms_key: str  # SSE with the AWS-managed key: the function publishes, no grant needed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,6 +175,7 @@ class HttpPlan:
 @dataclass(frozen=True, kw_only=True)
 class StreamMappingPlan:
     key: str
+    source_kind: str  # dynamodb | kinesis
     source_arn: Value
     source_table: str | None  # table key when the stack creates the table
     batch_size: int
@@ -222,6 +249,8 @@ class ServicePlan:
     scaling: ScalingPlan | None
     warmer: WarmerPlan | None
     tables: tuple[TablePlan, ...]
+    streams: tuple[KinesisStreamPlan, ...]
+    topics: tuple[TopicPlan, ...]
     queues: tuple[QueuePlan, ...]
     http: HttpPlan | None
     stream_mappings: tuple[StreamMappingPlan, ...]

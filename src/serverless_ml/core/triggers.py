@@ -5,9 +5,22 @@ from __future__ import annotations
 import json
 
 from serverless_ml.core import defaults, limits, naming
-from serverless_ml.core.plan_types import HttpPlan, Ref, StreamMappingPlan, TablePlan, Value
+from serverless_ml.core.plan_types import (
+    HttpPlan,
+    KinesisStreamPlan,
+    Ref,
+    StreamMappingPlan,
+    TablePlan,
+    Value,
+)
 from serverless_ml.spec.errors import SpecError
-from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, NewTable
+from serverless_ml.spec.triggers import (
+    DynamoStreamTrigger,
+    HttpTrigger,
+    KinesisTrigger,
+    NewStream,
+    NewTable,
+)
 
 
 def table_plan(service: str, table: NewTable) -> TablePlan:
@@ -17,6 +30,8 @@ def table_plan(service: str, table: NewTable) -> TablePlan:
         name=naming.table_name(service, table.name_suffix),
         partition_key=table.partition_key,
         partition_key_type="S",
+        sort_key=table.sort_key,
+        sort_key_type="S" if table.sort_key else None,
         stream_view_type="NEW_IMAGE" if table.stream else None,
         billing_mode="PAY_PER_REQUEST",
         point_in_time_recovery=True,
@@ -63,6 +78,7 @@ def stream_mapping_plan(
     patterns += [json.dumps(p, sort_keys=True) for p in trigger.extra_filter_patterns]
     return StreamMappingPlan(
         key=key,
+        source_kind="dynamodb",
         source_arn=source,
         source_table=trigger.new_table.name_suffix if trigger.new_table else None,
         batch_size=trigger.batch_size,
@@ -78,7 +94,51 @@ def stream_mapping_plan(
     )
 
 
-def _check_stream_limits(trigger: DynamoStreamTrigger, timeout_s: int) -> None:
+def stream_plan(service: str, stream: NewStream) -> KinesisStreamPlan:
+    """Encrypted with the AWS-managed ``aws/kinesis`` key: consumers in the account decrypt
+    through Kinesis without extra KMS grants, and there is no key to pay for or rotate."""
+    return KinesisStreamPlan(
+        key=stream.name_suffix,
+        name=naming.stream_name(service, stream.name_suffix),
+        mode=stream.mode,
+        shard_count=stream.shard_count,
+        retention_hours=stream.retention_hours,
+        encryption_key="alias/aws/kinesis",
+    )
+
+
+def kinesis_mapping_plan(
+    trigger: KinesisTrigger, *, failure_queue: str, timeout_s: int
+) -> StreamMappingPlan:
+    """One Kinesis event source mapping on the alias; the same limits as DynamoDB streams."""
+    _check_stream_limits(trigger, timeout_s)
+    source: Value
+    if trigger.new_stream is not None:
+        key = trigger.new_stream.name_suffix
+        source = Ref(f"stream:{key}", "arn")
+    else:
+        assert trigger.existing_stream_arn is not None
+        key = trigger.existing_stream_arn.rsplit("/", 1)[-1]
+        source = trigger.existing_stream_arn
+    return StreamMappingPlan(
+        key=key,
+        source_kind="kinesis",
+        source_arn=source,
+        source_table=None,
+        batch_size=trigger.batch_size,
+        max_batching_window_s=trigger.max_batching_window_s,
+        starting_position=trigger.starting_position,
+        bisect_on_error=trigger.bisect_on_error,
+        retry_attempts=trigger.retry_attempts,
+        max_record_age_s=trigger.max_record_age_s,
+        parallelization_factor=trigger.parallelization_factor,
+        function_response_types=("ReportBatchItemFailures",),
+        on_failure_destination=trigger.on_failure_queue_arn or Ref(f"queue:{failure_queue}", "arn"),
+        filter_patterns=tuple(json.dumps(p, sort_keys=True) for p in trigger.filter_patterns),
+    )
+
+
+def _check_stream_limits(trigger: DynamoStreamTrigger | KinesisTrigger, timeout_s: int) -> None:
     if not 1 <= trigger.batch_size <= limits.STREAM_BATCH_SIZE_MAX:
         raise SpecError(
             "SML201", f"batch_size={trigger.batch_size}: use 1..{limits.STREAM_BATCH_SIZE_MAX}"

@@ -219,7 +219,7 @@ def _run_handler(plan: ServicePlan, transactions: list[dict[str, object]]) -> Ha
     if mapping.source_table is None:
         raise RuntimeError("the demo needs a stream from a table the service creates")
     source = plan.table(mapping.source_table)
-    results_table = dict(plan.function.environment)[RESULTS_TABLE_ENV]
+    results_table = plan.function.literal_environment()[RESULTS_TABLE_ENV]
     with scratch_dir() as scratch, moto_server(log_path=scratch / "moto.log") as endpoint:
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION

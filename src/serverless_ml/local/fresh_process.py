@@ -120,7 +120,7 @@ def invoke_in_fresh_process(
     job_path = scratch / "job.json"
     job_path.write_text(json.dumps({**job, "handler": function.handler}), encoding="utf-8")
     environment = {
-        **dict(function.environment),
+        **function.literal_environment(),
         MEMORY_ENV: str(function.memory_mb),
         NAME_ENV: function.name,
         invoke_child.JOB_ENV: str(job_path),

@@ -3,6 +3,7 @@
 Import requires the ``pulumi`` extra. Type tokens (API, pinned in tests):
 ``serverless-ml:index:InferenceService``, ``serverless-ml:lambda:InferenceFunction``,
 ``serverless-ml:triggers:HttpEndpoint``, ``serverless-ml:triggers:DynamoStreamTrigger``,
+``serverless-ml:triggers:KinesisStreamTrigger``,
 ``serverless-ml:monitoring:InferenceAlarms``.
 """
 
@@ -15,6 +16,7 @@ from serverless_ml.pulumi.triggers import (
     DynamoStreamTriggerArgs,
     HttpEndpoint,
     HttpEndpointArgs,
+    KinesisStreamTrigger,
 )
 
 __all__ = [
@@ -28,5 +30,6 @@ __all__ = [
     "InferenceFunctionArgs",
     "InferenceService",
     "InferenceServiceArgs",
+    "KinesisStreamTrigger",
     "RefResolver",
 ]

@@ -91,7 +91,9 @@ class InferenceFunction(pulumi.ComponentResource):
             ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(
                 size=fp.ephemeral_storage_mb
             ),
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(fp.environment)),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={key: args.refs.resolve(value) for key, value in fp.environment}
+            ),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active")
             if fp.tracing
             else None,

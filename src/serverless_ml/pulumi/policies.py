@@ -62,6 +62,22 @@ def queue_tls_policy(queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
     )
 
 
+def topic_tls_policy(topic_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Deny publishing to the topic over plain HTTP."""
+    return _document([_deny_insecure_publish(topic_arn)])
+
+
+def _deny_insecure_publish(topic_arn: pulumi.Input[str]) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": _INSECURE,
+    }
+
+
 def alarm_topic_policy(
     topic_arn: pulumi.Input[str],
     account_id: pulumi.Input[str],
@@ -75,14 +91,7 @@ def alarm_topic_policy(
     CloudWatch alarm actions need a resource-based Allow: without the second statement every
     alarm notification fails with "no resource-based policy allows the SNS:Publish action".
     """
-    deny = {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": {"AWS": "*"},
-        "Action": "sns:Publish",
-        "Resource": topic_arn,
-        "Condition": _INSECURE,
-    }
+    deny = _deny_insecure_publish(topic_arn)
     allow = {
         "Sid": "AllowAlarmsOfThisAccount",
         "Effect": "Allow",

@@ -10,16 +10,23 @@ import pulumi
 import pulumi_aws as aws
 
 from serverless_ml.core.plan import build_plan
-from serverless_ml.core.plan_types import QueuePlan, ServicePlan, TablePlan
+from serverless_ml.core.plan_types import (
+    KinesisStreamPlan,
+    QueuePlan,
+    ServicePlan,
+    TablePlan,
+    TopicPlan,
+)
 from serverless_ml.pulumi.alarms import InferenceAlarms, InferenceAlarmsArgs
 from serverless_ml.pulumi.function import InferenceFunction, InferenceFunctionArgs
-from serverless_ml.pulumi.policies import queue_tls_policy
+from serverless_ml.pulumi.policies import queue_tls_policy, topic_tls_policy
 from serverless_ml.pulumi.refs import RefResolver
 from serverless_ml.pulumi.triggers import (
     DynamoStreamTrigger,
     DynamoStreamTriggerArgs,
     HttpEndpoint,
     HttpEndpointArgs,
+    KinesisStreamTrigger,
 )
 from serverless_ml.spec.service import InferenceServiceSpec
 
@@ -85,6 +92,8 @@ class InferenceService(pulumi.ComponentResource):
         refs = RefResolver()
         self.tables = {t.key: self._table(name, t, tags, refs) for t in plan.tables}
         self.queues = {q.key: self._queue(name, q, tags, refs) for q in plan.queues}
+        self.kinesis_streams = {k.key: self._stream(name, k, tags, refs) for k in plan.streams}
+        self.topics = {t.key: self._topic(name, t, tags, refs) for t in plan.topics}
         self.inference = InferenceFunction(
             name,
             InferenceFunctionArgs(plan=plan, code=pulumi.FileArchive(str(code_dir)), refs=refs),
@@ -100,7 +109,7 @@ class InferenceService(pulumi.ComponentResource):
             )
         )
         self.streams = {
-            m.key: DynamoStreamTrigger(
+            m.key: _TRIGGERS[m.source_kind](
                 f"{name}-stream-{m.key}",
                 DynamoStreamTriggerArgs(plan=m, target=self.inference, refs=refs, tags=tags),
                 pulumi.ResourceOptions(parent=self),
@@ -152,8 +161,14 @@ class InferenceService(pulumi.ComponentResource):
             name=t.name,
             billing_mode=t.billing_mode,
             hash_key=t.partition_key,
+            range_key=t.sort_key,
             attributes=[
-                aws.dynamodb.TableAttributeArgs(name=t.partition_key, type=t.partition_key_type)
+                aws.dynamodb.TableAttributeArgs(name=t.partition_key, type=t.partition_key_type),
+                *(
+                    [aws.dynamodb.TableAttributeArgs(name=t.sort_key, type=t.sort_key_type)]
+                    if t.sort_key and t.sort_key_type
+                    else []
+                ),
             ],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
                 enabled=t.point_in_time_recovery
@@ -189,3 +204,46 @@ class InferenceService(pulumi.ComponentResource):
             )
         refs.register(f"queue:{q.key}", arn=queue.arn)
         return queue
+
+    def _stream(
+        self, name: str, k: KinesisStreamPlan, tags: dict[str, str], refs: RefResolver
+    ) -> aws.kinesis.Stream:
+        stream = aws.kinesis.Stream(
+            f"{name}-kinesis-{k.key}",
+            name=k.name,
+            stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=k.mode),
+            shard_count=k.shard_count,
+            retention_period=k.retention_hours,
+            encryption_type="KMS",
+            kms_key_id=k.encryption_key,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        refs.register(f"stream:{k.key}", arn=stream.arn)
+        return stream
+
+    def _topic(
+        self, name: str, t: TopicPlan, tags: dict[str, str], refs: RefResolver
+    ) -> aws.sns.Topic:
+        topic = aws.sns.Topic(
+            f"{name}-topic-{t.key}",
+            name=t.name,
+            kms_master_key_id=t.kms_key,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if t.enforce_tls:
+            aws.sns.TopicPolicy(
+                f"{name}-topic-{t.key}-policy",
+                arn=topic.arn,
+                policy=topic_tls_policy(topic.arn),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        refs.register(f"topic:{t.key}", arn=topic.arn)
+        return topic
+
+
+_TRIGGERS: dict[str, type[DynamoStreamTrigger]] = {
+    "dynamodb": DynamoStreamTrigger,
+    "kinesis": KinesisStreamTrigger,
+}

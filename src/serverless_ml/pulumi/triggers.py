@@ -209,3 +209,10 @@ class DynamoStreamTrigger(pulumi.ComponentResource):
         )
         self.mapping_uuid = self.mapping.uuid
         self.register_outputs({"mapping_uuid": self.mapping_uuid})
+
+
+class KinesisStreamTrigger(DynamoStreamTrigger):
+    """A Kinesis event source mapping on the alias ARN: the same settings as
+    :class:`DynamoStreamTrigger`, its own type token. Child: ``<n>-mapping``."""
+
+    TYPE: ClassVar[str] = "serverless-ml:triggers:KinesisStreamTrigger"

@@ -5,7 +5,13 @@ from serverless_ml.spec.concurrency import ConcurrencyPlan, ScheduledAction, War
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
 from serverless_ml.spec.service import InferenceServiceSpec
-from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, NewTable
+from serverless_ml.spec.triggers import (
+    DynamoStreamTrigger,
+    HttpTrigger,
+    KinesisTrigger,
+    NewStream,
+    NewTable,
+)
 
 __all__ = [
     "AlarmSettings",
@@ -14,7 +20,9 @@ __all__ = [
     "DynamoStreamTrigger",
     "HttpTrigger",
     "InferenceServiceSpec",
+    "KinesisTrigger",
     "ModelArtifact",
+    "NewStream",
     "NewTable",
     "ScheduledAction",
     "SpecError",

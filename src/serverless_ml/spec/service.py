@@ -13,7 +13,7 @@ from serverless_ml.spec.alarms import AlarmSettings
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
-from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, NewTable
+from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, KinesisTrigger, NewTable
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
@@ -44,7 +44,9 @@ class InferenceServiceSpec:
     alias_name: str = "live"
     http: HttpTrigger | None = None
     dynamo_streams: tuple[DynamoStreamTrigger, ...] = ()
+    kinesis_streams: tuple[KinesisTrigger, ...] = ()
     results_table: NewTable | None = None
+    alert_topic: bool = False
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     log_retention_days: int = 30
     tracing: bool = True
@@ -56,6 +58,7 @@ class InferenceServiceSpec:
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
         object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
         object.__setattr__(self, "dynamo_streams", tuple(self.dynamo_streams))
+        object.__setattr__(self, "kinesis_streams", tuple(self.kinesis_streams))
         for check in (
             self._check_names,
             self._check_runtime,
@@ -171,6 +174,9 @@ class InferenceServiceSpec:
             suffixes.append(self.results_table.name_suffix)
         if len(set(suffixes)) != len(suffixes):
             raise SpecError("SML167", f"table name suffixes must be unique: {suffixes}")
+        streams = [k.new_stream.name_suffix for k in self.kinesis_streams if k.new_stream]
+        if len(set(streams)) != len(streams):
+            raise SpecError("SML175", f"stream name suffixes must be unique: {streams}")
         for trigger in self.dynamo_streams:
             if (
                 trigger.new_table is not None

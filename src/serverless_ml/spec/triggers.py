@@ -56,11 +56,78 @@ class HttpTrigger:
 
 @dataclass(frozen=True, kw_only=True)
 class NewTable:
-    """A DynamoDB table the stack creates (on-demand billing, PITR, encrypted)."""
+    """A DynamoDB table the stack creates (on-demand billing, PITR, encrypted); string keys."""
 
     name_suffix: str
     partition_key: str
+    sort_key: str | None = None
     stream: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewStream:
+    """A Kinesis data stream the stack creates, encrypted with the AWS-managed key.
+
+    ``mode="ON_DEMAND"`` (default) scales shards itself; ``"PROVISIONED"`` needs
+    ``shard_count``.
+    """
+
+    name_suffix: str
+    mode: Literal["ON_DEMAND", "PROVISIONED"] = "ON_DEMAND"
+    shard_count: int | None = None
+    retention_hours: int = 24
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("ON_DEMAND", "PROVISIONED"):
+            raise SpecError("SML170", f"stream mode {self.mode!r}: use ON_DEMAND or PROVISIONED")
+        if (self.mode == "PROVISIONED") != (self.shard_count is not None):
+            raise SpecError(
+                "SML171",
+                "shard_count is required with mode='PROVISIONED' and refused with 'ON_DEMAND' "
+                "(which scales shards itself)",
+            )
+        if self.shard_count is not None and not 1 <= self.shard_count <= 500:
+            raise SpecError("SML172", f"shard_count={self.shard_count}: use 1..500")
+        if not 24 <= self.retention_hours <= 8760:
+            raise SpecError(
+                "SML173", f"retention_hours={self.retention_hours}: Kinesis keeps 24..8760 hours"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class KinesisTrigger:
+    """Records of a Kinesis data stream, delivered in batches to the alias.
+
+    Either ``new_stream`` or ``existing_stream_arn``, never both. Defaults lose nothing: bisect
+    on error, bounded retries and record age, an on-failure SQS queue, ReportBatchItemFailures.
+    """
+
+    new_stream: NewStream | None = None
+    existing_stream_arn: str | None = None
+    batch_size: int = 100
+    max_batching_window_s: int = 1
+    starting_position: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
+    bisect_on_error: bool = True
+    retry_attempts: int = 3
+    max_record_age_s: int = 3600
+    parallelization_factor: int = 1
+    on_failure_queue_arn: str | None = None
+    filter_patterns: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.new_stream is None) == (self.existing_stream_arn is None):
+            raise SpecError(
+                "SML174",
+                "KinesisTrigger needs exactly one of new_stream=NewStream(...) or "
+                "existing_stream_arn='arn:aws:kinesis:...:stream/NAME'",
+            )
+        check_arn(self.existing_stream_arn, "kinesis", "existing_stream_arn")
+        check_arn(self.on_failure_queue_arn, "sqs", "on_failure_queue_arn")
+        if self.starting_position not in ("LATEST", "TRIM_HORIZON"):
+            raise SpecError(
+                "SML147",
+                f"starting_position {self.starting_position!r}: use LATEST or TRIM_HORIZON",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
