@@ -33,7 +33,8 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check src tests stacks
 	$(VENV)/bin/ruff format --check src tests stacks
-	$(VENV)/bin/mypy src stacks
+	$(VENV)/bin/mypy src stacks/cdk_app.py
+	for program in stacks/pulumi-*/__main__.py; do $(VENV)/bin/mypy "$$program" || exit 1; done
 
 test: setup lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q

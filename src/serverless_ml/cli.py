@@ -78,6 +78,14 @@ def _bench_cold_start(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_iot(args: argparse.Namespace) -> int:
+    from serverless_ml.bench.iot_throughput import format_iot_table, run_iot_bench
+
+    result = run_iot_bench(repeats=args.repeats)
+    print(json.dumps(result, indent=2) if args.json else format_iot_table(result))
+    return 0
+
+
 def _bench_planner(args: argparse.Namespace) -> int:
     from serverless_ml.planner.bench import main_bench
 
@@ -127,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_cold_start)
+    p = bench_sub.add_parser("iot", help="Kinesis batch scoring: records/s, batched vs one by one")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_bench_iot)
     p = bench_sub.add_parser("planner", help="planner speed on a 100-function day")
     try:
         from serverless_ml.planner.bench import add_bench_arguments

@@ -98,6 +98,8 @@ def _synthesize(outdir: Path) -> Synth:
     }
     fraud = app.node.find_child("FraudDetectionStack")
     services["Fraud"] = fraud.node.find_child("Service")  # type: ignore[assignment]
+    iot = app.node.find_child("IoTAnomalyStack")
+    services["IoT"] = iot.node.find_child("Service")  # type: ignore[assignment]
     app.synth()  # the cdk-nag gate: raises on any unacknowledged finding
     templates = {
         p.name.removesuffix(".template.json"): json.loads(p.read_text())

@@ -21,12 +21,18 @@ from tests.pulumi.harness import DEFAULT_ENV, Env, Rendered, render
 
 __all__ = ["synth"]  # the session synth of tests/cdk (memoized there: one jsii synth)
 
-STACK_OF = {"Fraud": "FraudDetectionStack"} | {key: "VariantsStack" for key in variant_specs()}
+STACK_OF = {"Fraud": "FraudDetectionStack", "IoT": "IoTAnomalyStack"} | {
+    key: "VariantsStack" for key in variant_specs()
+}
 
 
 def cdk_specs() -> dict[str, InferenceServiceSpec]:
     """The spec behind each ``Synth.services`` key (as ``build_app`` builds the fraud stack)."""
-    return {"Fraud": SCENARIOS["fraud-detection"](concurrency=None), **variant_specs()}
+    return {
+        "Fraud": SCENARIOS["fraud-detection"](concurrency=None),
+        "IoT": SCENARIOS["iot-anomaly"](concurrency=None),
+        **variant_specs(),
+    }
 
 
 def pulumi_fixture_specs() -> dict[str, InferenceServiceSpec]:

@@ -96,13 +96,21 @@ def session(
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def probabilities(scorer: ort.InferenceSession, features: np.ndarray) -> np.ndarray:
-    """The ``probabilities`` output for a float32 feature matrix."""
-    (result,) = scorer.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(features, np.float32)})
+def probabilities(
+    scorer: ort.InferenceSession, features: np.ndarray, *, output_name: str = OUTPUT_NAME
+) -> np.ndarray:
+    """The ``probabilities`` output (or ``output_name``) for a float32 feature matrix."""
+    (result,) = scorer.run([output_name], {INPUT_NAME: np.ascontiguousarray(features, np.float32)})
     return np.asarray(result, dtype=np.float32)
 
 
-def optimize(model: onnx.ModelProto, out_path: Path, *, check_rows: np.ndarray) -> None:
+def optimize(
+    model: onnx.ModelProto,
+    out_path: Path,
+    *,
+    check_rows: np.ndarray,
+    output_name: str = OUTPUT_NAME,
+) -> None:
     """Write ``model`` optimized offline at ORT_ENABLE_EXTENDED to ``out_path``.
 
     The written file must load and score ``check_rows`` like the unoptimized model (SML502).
@@ -116,9 +124,9 @@ def optimize(model: onnx.ModelProto, out_path: Path, *, check_rows: np.ndarray) 
         options.optimized_model_filepath = str(out_path)
         options.log_severity_level = 3
         ort.InferenceSession(str(raw_path), options, providers=["CPUExecutionProvider"])
-        expected = probabilities(session(raw_path), check_rows)
+        expected = probabilities(session(raw_path), check_rows, output_name=output_name)
     try:
-        actual = probabilities(session(out_path), check_rows)
+        actual = probabilities(session(out_path), check_rows, output_name=output_name)
     except Exception as error:  # onnxruntime raises its own exception types
         raise ModelError(
             OPTIMIZED_MISMATCH, f"optimized model {out_path} does not load: {error}"

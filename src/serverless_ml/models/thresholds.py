@@ -53,3 +53,16 @@ def lowest_threshold_with_precision(
             "positives): lower the target, or grow the validation split",
         )
     return float(ranked[np.flatnonzero(ok)[-1]])
+
+
+def threshold_for_false_alarm_rate(normal_scores: np.ndarray, rate: float) -> float:
+    """The lowest threshold ``t`` (flag when score ``>= t``) that flags at most ``rate`` of
+    ``normal_scores`` (known-healthy readings): a float32 just above the ``floor(rate * n) + 1``-th
+    highest score, so ties never push the false-alarm rate over ``rate``."""
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"rate must be in (0, 1), got {rate}")
+    ranked = np.sort(np.asarray(normal_scores, dtype=np.float32))[::-1]
+    allowed = int(np.floor(rate * len(ranked)))
+    if allowed >= len(ranked):
+        raise ValueError("too few normal scores for this rate")
+    return float(np.nextafter(ranked[allowed], np.float32(np.inf)))

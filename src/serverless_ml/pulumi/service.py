@@ -44,9 +44,11 @@ class InferenceService(pulumi.ComponentResource):
     """Deploy ``args.spec``: tables, failure queue, function + alias, triggers, alarms.
 
     Children (names are API; ``<n>`` is this component's name): ``<n>-table-<key>``,
-    ``<n>-queue-<key>``, ``<n>-queue-<key>-policy``, and the components ``<n>``
+    ``<n>-queue-<key>``, ``<n>-queue-<key>-policy``, ``<n>-kinesis-<key>``,
+    ``<n>-topic-<key>``, ``<n>-topic-<key>-policy``, and the components ``<n>``
     (:class:`InferenceFunction`), ``<n>`` (:class:`HttpEndpoint`), ``<n>-stream-<key>``
-    (:class:`DynamoStreamTrigger`), ``<n>`` (:class:`InferenceAlarms`). Physical names all
+    (:class:`DynamoStreamTrigger` / :class:`KinesisStreamTrigger`), ``<n>``
+    (:class:`InferenceAlarms`). Physical names all
     come from the plan (``build_plan(spec)``, kept as :attr:`plan`).
 
     Escape hatch: ``opts=pulumi.ResourceOptions(transforms=[...])``. Pulumi applies the
@@ -74,6 +76,9 @@ class InferenceService(pulumi.ComponentResource):
     table_arns: dict[str, pulumi.Output[str]]
     queue_urls: dict[str, pulumi.Output[str]]
     queue_arns: dict[str, pulumi.Output[str]]
+    stream_names: dict[str, pulumi.Output[str]]
+    stream_arns: dict[str, pulumi.Output[str]]
+    alert_topic_arns: dict[str, pulumi.Output[str]]
     topic_arn: pulumi.Output[str] | None
     dashboard_name: pulumi.Output[str] | None
 
@@ -132,6 +137,9 @@ class InferenceService(pulumi.ComponentResource):
         self.table_arns = {k: t.arn for k, t in self.tables.items()}
         self.queue_urls = {k: q.url for k, q in self.queues.items()}
         self.queue_arns = {k: q.arn for k, q in self.queues.items()}
+        self.stream_names = {k: s.name for k, s in self.kinesis_streams.items()}
+        self.stream_arns = {k: s.arn for k, s in self.kinesis_streams.items()}
+        self.alert_topic_arns = {k: t.arn for k, t in self.topics.items()}
         self.topic_arn = self.alarms.topic_arn
         self.dashboard_name = self.alarms.dashboard_name
         outputs: dict[str, Any] = {
@@ -142,6 +150,8 @@ class InferenceService(pulumi.ComponentResource):
             "role_arn": self.role_arn,
             "table_names": self.table_names,
             "queue_urls": self.queue_urls,
+            "stream_names": self.stream_names,
+            "alert_topic_arns": self.alert_topic_arns,
         }
         optional = {
             "endpoint_url": self.endpoint_url,

@@ -8,11 +8,14 @@ from pathlib import Path
 from aws_cdk import App, Environment
 
 from serverless_ml.cdk import enable_nag
-from serverless_ml.reference.cdk_stacks import FraudDetectionStack
+from serverless_ml.reference.cdk_stacks import FraudDetectionStack, IoTAnomalyStack, ReferenceStack
 from serverless_ml.reference.scenarios import SCENARIOS
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 
-STACKS = {"FraudDetectionStack": (FraudDetectionStack, "fraud-detection")}
+STACKS: dict[str, tuple[type[ReferenceStack], str]] = {
+    "FraudDetectionStack": (FraudDetectionStack, "fraud-detection"),
+    "IoTAnomalyStack": (IoTAnomalyStack, "iot-anomaly"),
+}
 
 
 def build_app(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +10,14 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from serverless_ml.cdk import InferenceService
-from serverless_ml.reference.scenarios import fraud_detection
+from serverless_ml.reference.scenarios import fraud_detection, iot_anomaly_detection
 from serverless_ml.spec.service import InferenceServiceSpec
 
 
-class FraudDetectionStack(Stack):
-    """Fraud scoring over HTTPS and a DynamoDB stream (see ``scenarios.fraud_detection``)."""
+class ReferenceStack(Stack):
+    """One reference service per stack, with its endpoints and data resources as outputs."""
+
+    default_spec: Callable[[], InferenceServiceSpec]
 
     def __init__(
         self,
@@ -27,10 +30,26 @@ class FraudDetectionStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.service = InferenceService(
-            self, "Service", spec=spec or fraud_detection(), code_dir=code_dir
+            self, "Service", spec=spec or type(self).default_spec(), code_dir=code_dir
         )
         if self.service.http is not None:
             CfnOutput(self, "EndpointUrl", value=self.service.http.url)
         CfnOutput(self, "AliasArn", value=self.service.alias.function_arn)
         for key, table in self.service.tables.items():
             CfnOutput(self, f"Table{key.capitalize()}", value=table.table_name)
+        for key, stream in self.service.streams.items():
+            CfnOutput(self, f"Stream{key.capitalize()}", value=stream.stream_name)
+        for key, topic in self.service.topics.items():
+            CfnOutput(self, f"Topic{key.capitalize()}", value=topic.topic_arn)
+
+
+class FraudDetectionStack(ReferenceStack):
+    """Fraud scoring over HTTPS and a DynamoDB stream (see ``scenarios.fraud_detection``)."""
+
+    default_spec = staticmethod(fraud_detection)
+
+
+class IoTAnomalyStack(ReferenceStack):
+    """Anomaly detection on a Kinesis stream (see ``scenarios.iot_anomaly_detection``)."""
+
+    default_spec = staticmethod(iot_anomaly_detection)

@@ -7,7 +7,9 @@ from serverless_ml.spec import (
     DynamoStreamTrigger,
     HttpTrigger,
     InferenceServiceSpec,
+    KinesisTrigger,
     ModelArtifact,
+    NewStream,
     NewTable,
     ScheduledAction,
 )
@@ -57,4 +59,36 @@ def fraud_detection(
     )
 
 
-SCENARIOS = {"fraud-detection": fraud_detection}
+def iot_anomaly_detection(
+    *, name: str = "iot-anomaly", concurrency: ConcurrencyPlan | None = None
+) -> InferenceServiceSpec:
+    """IoT anomaly detection: sensor readings arrive on a Kinesis stream (on-demand shards),
+    each batch is scored in one onnxruntime call, anomalies land in a table keyed by device
+    and timestamp, and one aggregated SNS alert goes out per batch with anomalies.
+
+    Stream consumers are busy by nature (a batch every second per shard), so environments stay
+    warm without provisioned concurrency: the default is on-demand.
+    """
+    return InferenceServiceSpec(
+        name=name,
+        model=ModelArtifact.packaged("iot"),
+        function_package="sml_handlers.iot",
+        description="IoT anomaly detection (ONNX Runtime): Kinesis batches -> anomalies + alerts",
+        memory_mb=1024,
+        timeout_s=60,
+        concurrency=concurrency or ConcurrencyPlan.on_demand(),
+        kinesis_streams=(
+            KinesisTrigger(
+                new_stream=NewStream(name_suffix="readings"),
+                batch_size=500,
+                max_batching_window_s=1,
+            ),
+        ),
+        results_table=NewTable(
+            name_suffix="anomalies", partition_key="device_id", sort_key="timestamp"
+        ),
+        alert_topic=True,
+    )
+
+
+SCENARIOS = {"fraud-detection": fraud_detection, "iot-anomaly": iot_anomaly_detection}
