@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from sml_handlers.runtime.fields import FieldErrors, Invalid, describe, finite_number
+
 MERCHANT_CATEGORIES: Final[tuple[str, ...]] = (
     "grocery",
     "restaurant",
@@ -78,45 +80,10 @@ _CATEGORY_INDEX: Final = {name: index for index, name in enumerate(MERCHANT_CATE
 NON_OBJECT_KEY: Final = "transaction"  # the errors key used when the input is not an object
 
 
-class TransactionError(ValueError):
+class TransactionError(FieldErrors):
     """Invalid transaction input; ``errors`` maps each bad field to what is wrong and expected."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors: dict[str, str] = dict(errors)
-        summary = "; ".join(f"{name}: {message}" for name, message in self.errors.items())
-        super().__init__(f"invalid transaction ({len(self.errors)} field(s)): {summary}")
-
-
-class _Invalid(Exception):
-    """One field's problem (collected into a TransactionError)."""
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f"the string {_shorten(repr(value))}"
-    if isinstance(value, int | float):
-        return _shorten(repr(value))
-    return f"a {type(value).__name__}"
-
-
-def _shorten(text: str, limit: int = 42) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _number(value: object, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Invalid(f"must be {expected}, got {_describe(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise _Invalid(f"must be {expected}, got a number too large to use") from None
-    if not math.isfinite(number):
-        raise _Invalid(f"must be {expected}, got {_describe(value)} (not a finite number)")
-    return number
+    what = "transaction"
 
 
 def _bounded_float(
@@ -125,10 +92,10 @@ def _bounded_float(
     expected = f"a number {'>=' if low_inclusive else '>'} {low:g} and <= {high:,.0f}"
 
     def parse(value: object) -> float:
-        number = _number(value, expected)
+        number = finite_number(value, expected)
         too_low = number < low if low_inclusive else number <= low
         if too_low or number > high:
-            raise _Invalid(f"must be {expected}, got {_describe(value)}")
+            raise Invalid(f"must be {expected}, got {describe(value)}")
         return number
 
     return parse, expected
@@ -138,9 +105,9 @@ def _bounded_int(high: int) -> tuple[Callable[[object], int], str]:
     expected = f"a whole number from 0 to {high:,}"
 
     def parse(value: object) -> int:
-        number = _number(value, expected)
+        number = finite_number(value, expected)
         if not number.is_integer() or not 0 <= number <= high:
-            raise _Invalid(f"must be {expected}, got {_describe(value)}")
+            raise Invalid(f"must be {expected}, got {describe(value)}")
         return int(number)
 
     return parse, expected
@@ -151,9 +118,9 @@ _ID_EXPECTED: Final = f"a string of 1 to {MAX_ID_LENGTH} characters"
 
 def _transaction_id(value: object) -> str:
     if not isinstance(value, str):
-        raise _Invalid(f"must be {_ID_EXPECTED}, got {_describe(value)}")
+        raise Invalid(f"must be {_ID_EXPECTED}, got {describe(value)}")
     if not 1 <= len(value) <= MAX_ID_LENGTH:
-        raise _Invalid(f"must be {_ID_EXPECTED}, got {len(value)} characters")
+        raise Invalid(f"must be {_ID_EXPECTED}, got {len(value)} characters")
     return value
 
 
@@ -162,13 +129,13 @@ _CATEGORY_EXPECTED: Final = f"one of {', '.join(MERCHANT_CATEGORIES)}"
 
 def _merchant_category(value: object) -> str:
     if not isinstance(value, str) or value not in _CATEGORY_INDEX:
-        raise _Invalid(f"must be {_CATEGORY_EXPECTED}; got {_describe(value)}")
+        raise Invalid(f"must be {_CATEGORY_EXPECTED}; got {describe(value)}")
     return value
 
 
 def _card_present(value: object) -> bool:
     if not isinstance(value, bool):
-        raise _Invalid(f"must be true or false, got {_describe(value)}")
+        raise Invalid(f"must be true or false, got {describe(value)}")
     return value
 
 
@@ -180,8 +147,8 @@ _TIMESTAMP_EXPECTED: Final = (
 
 def _aware(moment: datetime, value: object) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _Invalid(
-            f"must be {_TIMESTAMP_EXPECTED}; {_describe(value)} has no UTC offset "
+        raise Invalid(
+            f"must be {_TIMESTAMP_EXPECTED}; {describe(value)} has no UTC offset "
             "(append Z or +HH:MM)"
         )
     return moment.astimezone(UTC)
@@ -194,16 +161,16 @@ def _timestamp(value: object) -> datetime:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise _Invalid(f"must be {_TIMESTAMP_EXPECTED}; got {_describe(value)}") from None
+            raise Invalid(f"must be {_TIMESTAMP_EXPECTED}; got {describe(value)}") from None
         moment = _aware(parsed, value)
     else:
-        seconds = _number(value, _TIMESTAMP_EXPECTED)
+        seconds = finite_number(value, _TIMESTAMP_EXPECTED)
         if not _EPOCH_MIN <= seconds < _EPOCH_MAX:
             hint = " (milliseconds? send seconds)" if seconds >= _EPOCH_MIN * 1000 else ""
-            raise _Invalid(f"must be {_TIMESTAMP_EXPECTED}; got {_describe(value)}{hint}")
+            raise Invalid(f"must be {_TIMESTAMP_EXPECTED}; got {describe(value)}{hint}")
         return datetime.fromtimestamp(seconds, tz=UTC)
     if not EARLIEST <= moment < LATEST:
-        raise _Invalid(f"must be {_TIMESTAMP_EXPECTED}; got {_describe(value)}")
+        raise Invalid(f"must be {_TIMESTAMP_EXPECTED}; got {describe(value)}")
     return moment
 
 
@@ -232,7 +199,7 @@ def _parse_fields(values: Mapping[Any, object]) -> tuple[dict[str, Any], dict[st
             continue
         try:
             parsed[name] = parse(values[name])
-        except _Invalid as problem:
+        except Invalid as problem:
             errors[name] = str(problem)
     return parsed, errors
 
@@ -274,7 +241,7 @@ def parse_transaction(obj: object) -> Transaction:
         raise TransactionError(
             {
                 NON_OBJECT_KEY: (
-                    f"must be a JSON object with fields {', '.join(_FIELDS)}; got {_describe(obj)}"
+                    f"must be a JSON object with fields {', '.join(_FIELDS)}; got {describe(obj)}"
                 )
             }
         )

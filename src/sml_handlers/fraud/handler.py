@@ -149,15 +149,7 @@ def _bad_request(fields: Mapping[str, str]) -> dict[str, Any]:
 
 def _stream_records(event: object) -> list[Any] | None:
     """The batch's records if ``event`` is a DynamoDB stream batch, else None."""
-    if not isinstance(event, dict):
-        return None
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return None
-    first = records[0]
-    if not isinstance(first, Mapping) or first.get("eventSource") != STREAM_SOURCE:
-        return None
-    return records
+    return batch.event_records(event, STREAM_SOURCE)
 
 
 def _sequence_number(record: object) -> str | None:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, TypeVar
 
+from sml_handlers.runtime.fields import FieldErrors, Invalid, describe, finite_number
+
 SENSORS: Final[tuple[str, ...]] = ("temperature_c", "vibration_mm_s", "pressure_kpa", "rpm")
 # Physically plausible range of a reading or baseline per sensor (refused outside: a unit error).
 SENSOR_RANGES: Final[dict[str, tuple[float, float]]] = {
@@ -59,17 +61,10 @@ FEATURE_NAMES: Final[tuple[str, ...]] = (
 )
 
 
-class ReadingError(ValueError):
+class ReadingError(FieldErrors):
     """Invalid reading; ``errors`` maps each bad field to what is wrong and what is expected."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors: dict[str, str] = dict(errors)
-        summary = "; ".join(f"{name}: {message}" for name, message in self.errors.items())
-        super().__init__(f"invalid reading ({len(self.errors)} field(s)): {summary}")
-
-
-class _Invalid(Exception):
-    """One field's problem (collected into a ReadingError)."""
+    what = "reading"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,57 +105,32 @@ class Reading:
         )
 
 
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        text = repr(value)
-        return f"the string {text if len(text) <= 42 else text[:39] + '...'}"
-    if isinstance(value, int | float):
-        return repr(value)[:42]
-    return f"a {type(value).__name__}"
-
-
-def _number(value: object, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Invalid(f"must be {expected}, got {_describe(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise _Invalid(f"must be {expected}, got a number too large to use") from None
-    if not math.isfinite(number):
-        raise _Invalid(f"must be {expected}, got {_describe(value)} (not a finite number)")
-    return number
-
-
 def _in_range(value: object, low: float, high: float) -> float:
     expected = f"a number from {low:g} to {high:g}"
-    number = _number(value, expected)
+    number = finite_number(value, expected)
     if not low <= number <= high:
-        raise _Invalid(f"must be {expected}, got {_describe(value)}")
+        raise Invalid(f"must be {expected}, got {describe(value)}")
     return number
 
 
 def _positive(value: object) -> float:
-    number = _number(value, "a number > 0")
+    number = finite_number(value, "a number > 0")
     if number <= 0:
-        raise _Invalid(f"must be a number > 0, got {_describe(value)}")
+        raise Invalid(f"must be a number > 0, got {describe(value)}")
     return number
 
 
 def _count(value: object) -> int:
     expected = f"a whole number from 0 to {MAX_REPEATS}"
-    number = _number(value, expected)
+    number = finite_number(value, expected)
     if not number.is_integer() or not 0 <= number <= MAX_REPEATS:
-        raise _Invalid(f"must be {expected}, got {_describe(value)}")
+        raise Invalid(f"must be {expected}, got {describe(value)}")
     return int(number)
 
 
 def _device_id(value: object) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_LENGTH:
-        raise _Invalid(f"must be a string of 1-{MAX_ID_LENGTH} characters, got {_describe(value)}")
+        raise Invalid(f"must be a string of 1-{MAX_ID_LENGTH} characters, got {describe(value)}")
     return value
 
 
@@ -171,24 +141,24 @@ def _timestamp(value: object) -> str:
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
-            raise _Invalid(f"must be {expected}, got {_describe(value)}") from None
+            raise Invalid(f"must be {expected}, got {describe(value)}") from None
         if moment.tzinfo is None or moment.utcoffset() is None:
-            raise _Invalid(f"must carry a UTC offset (e.g. 'Z'), got {_describe(value)}")
+            raise Invalid(f"must carry a UTC offset (e.g. 'Z'), got {describe(value)}")
     else:
-        seconds = _number(value, expected)
+        seconds = finite_number(value, expected)
         if not EARLIEST.timestamp() <= seconds < LATEST.timestamp():
-            raise _Invalid(f"must be {expected}, got {_describe(value)}")
+            raise Invalid(f"must be {expected}, got {describe(value)}")
         moment = datetime.fromtimestamp(seconds, tz=UTC)
     moment = moment.astimezone(UTC)
     if not EARLIEST <= moment < LATEST:
-        raise _Invalid(f"must be {expected}, got {_describe(value)}")
+        raise Invalid(f"must be {expected}, got {describe(value)}")
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def parse_reading(obj: object) -> Reading:
     """Validate one reading (a JSON object); ReadingError lists every bad or missing field."""
     if not isinstance(obj, Mapping):
-        raise ReadingError({NON_OBJECT_KEY: f"must be a JSON object, got {_describe(obj)}"})
+        raise ReadingError({NON_OBJECT_KEY: f"must be a JSON object, got {describe(obj)}"})
     errors: dict[str, str] = {}
 
     def field(name: str, parse: Callable[[object], _T], default: _T) -> _T:
@@ -197,7 +167,7 @@ def parse_reading(obj: object) -> Reading:
             return default
         try:
             return parse(obj[name])
-        except _Invalid as problem:
+        except Invalid as problem:
             errors[name] = str(problem)
             return default
 

@@ -9,7 +9,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -29,3 +29,17 @@ def partial_batch_response(
     if total > 0 and len(failures) == total:
         raise BatchFailedError(failures, reasons)
     return {"batchItemFailures": [{"itemIdentifier": item} for item in failures]}
+
+
+def event_records(event: object, source: str) -> list[Any] | None:
+    """The records if ``event`` is a batch from ``source`` (``aws:dynamodb``, ``aws:kinesis``:
+    judged by the first record), else None."""
+    if not isinstance(event, dict):
+        return None
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        return None
+    first = records[0]
+    if not isinstance(first, Mapping) or first.get("eventSource") != source:
+        return None
+    return records

@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from sml_handlers.runtime.batch import event_records
+
 EVENT_SOURCE: Final = "aws:kinesis"
 MAX_RECORD_BYTES: Final = 1024 * 1024  # a Kinesis record's data blob is at most 1 MiB
 
@@ -24,15 +26,7 @@ class RecordError(ValueError):
 
 def batch_records(event: object) -> list[Any] | None:
     """The records if ``event`` is a Kinesis batch (first record from ``aws:kinesis``), else None."""
-    if not isinstance(event, dict):
-        return None
-    records = event.get("Records")
-    if not isinstance(records, list) or not records:
-        return None
-    first = records[0]
-    if not isinstance(first, Mapping) or first.get("eventSource") != EVENT_SOURCE:
-        return None
-    return records
+    return event_records(event, EVENT_SOURCE)
 
 
 def sequence_number(record: object) -> str | None:
