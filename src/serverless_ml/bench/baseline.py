@@ -73,6 +73,19 @@ class BaselineBundle:
     pyc_path: Path | None = None
 
 
+def support_sources() -> dict[str, Path]:
+    """What ``features.py`` imports from our runtime (stdlib only), by its path in the bundle."""
+    import sml_handlers
+    import sml_handlers.runtime.fields as fields
+
+    root = Path(str(sml_handlers.__file__)).parent
+    return {
+        "sml_handlers/__init__.py": root / "__init__.py",
+        "sml_handlers/runtime/__init__.py": root / "runtime" / "__init__.py",
+        "sml_handlers/runtime/fields.py": Path(str(fields.__file__)),
+    }
+
+
 def features_source() -> Path:
     """Our stdlib-only feature code, copied into the baseline so both score the same inputs."""
     found = importlib.util.find_spec(FEATURES_MODULE)
@@ -123,7 +136,9 @@ def build_baseline(
     cache.prepare(cache_dir)
     model = pickled_model(cache_dir)
     requirements = baseline_requirements()
-    features = features_source().read_bytes()
+    features = features_source().read_bytes() + b"".join(
+        path.read_bytes() for path in support_sources().values()
+    )
     key = _digest(
         json.dumps([BASELINE_LAYOUT, requirements, python_version, architecture]).encode(),
         HANDLER_SOURCE.encode(),
@@ -193,6 +208,9 @@ def _build(
         )
         (asset / f"{HANDLER_MODULE}.py").write_text(HANDLER_SOURCE, encoding="utf-8")
         shutil.copyfile(features_source(), asset / "features.py")
+        for relative, source in support_sources().items():
+            (asset / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, asset / relative)
         shutil.copyfile(model, asset / MODEL_FILE)
         zipped = write_zip(asset, work / "bundle.zip")
         (work / "manifest.json").write_text(
