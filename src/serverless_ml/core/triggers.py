@@ -20,6 +20,7 @@ from serverless_ml.spec.triggers import (
     KinesisTrigger,
     NewStream,
     NewTable,
+    StreamBatching,
 )
 
 
@@ -73,24 +74,16 @@ def stream_mapping_plan(
     else:
         assert trigger.existing_stream_arn is not None
         source = trigger.existing_stream_arn
-    destination: Value = trigger.on_failure_queue_arn or Ref(f"queue:{failure_queue}", "arn")
     patterns = [json.dumps({"eventName": list(trigger.event_names)}, sort_keys=True)]
     patterns += [json.dumps(p, sort_keys=True) for p in trigger.extra_filter_patterns]
-    return StreamMappingPlan(
+    return _mapping_plan(
+        trigger,
         key=key,
-        source_kind="dynamodb",
-        source_arn=source,
+        kind="dynamodb",
+        source=source,
         source_table=trigger.new_table.name_suffix if trigger.new_table else None,
-        batch_size=trigger.batch_size,
-        max_batching_window_s=trigger.max_batching_window_s,
-        starting_position=trigger.starting_position,
-        bisect_on_error=trigger.bisect_on_error,
-        retry_attempts=trigger.retry_attempts,
-        max_record_age_s=trigger.max_record_age_s,
-        parallelization_factor=trigger.parallelization_factor,
-        function_response_types=("ReportBatchItemFailures",),
-        on_failure_destination=destination,
         filter_patterns=tuple(patterns),
+        failure_queue=failure_queue,
     )
 
 
@@ -120,11 +113,34 @@ def kinesis_mapping_plan(
         assert trigger.existing_stream_arn is not None
         key = trigger.existing_stream_arn.rsplit("/", 1)[-1]
         source = trigger.existing_stream_arn
+    return _mapping_plan(
+        trigger,
+        key=key,
+        kind="kinesis",
+        source=source,
+        source_table=None,
+        filter_patterns=tuple(json.dumps(p, sort_keys=True) for p in trigger.filter_patterns),
+        failure_queue=failure_queue,
+    )
+
+
+def _mapping_plan(
+    trigger: StreamBatching,
+    *,
+    key: str,
+    kind: str,
+    source: Value,
+    source_table: str | None,
+    filter_patterns: tuple[str, ...],
+    failure_queue: str,
+) -> StreamMappingPlan:
+    """The batching settings every stream trigger shares, with ReportBatchItemFailures on and
+    failures to the trigger's own queue or the service's."""
     return StreamMappingPlan(
         key=key,
-        source_kind="kinesis",
+        source_kind=kind,
         source_arn=source,
-        source_table=None,
+        source_table=source_table,
         batch_size=trigger.batch_size,
         max_batching_window_s=trigger.max_batching_window_s,
         starting_position=trigger.starting_position,
@@ -134,11 +150,11 @@ def kinesis_mapping_plan(
         parallelization_factor=trigger.parallelization_factor,
         function_response_types=("ReportBatchItemFailures",),
         on_failure_destination=trigger.on_failure_queue_arn or Ref(f"queue:{failure_queue}", "arn"),
-        filter_patterns=tuple(json.dumps(p, sort_keys=True) for p in trigger.filter_patterns),
+        filter_patterns=filter_patterns,
     )
 
 
-def _check_stream_limits(trigger: DynamoStreamTrigger | KinesisTrigger, timeout_s: int) -> None:
+def _check_stream_limits(trigger: StreamBatching, timeout_s: int) -> None:
     if not 1 <= trigger.batch_size <= limits.STREAM_BATCH_SIZE_MAX:
         raise SpecError(
             "SML201", f"batch_size={trigger.batch_size}: use 1..{limits.STREAM_BATCH_SIZE_MAX}"

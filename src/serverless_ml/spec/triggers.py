@@ -95,15 +95,11 @@ class NewStream:
 
 
 @dataclass(frozen=True, kw_only=True)
-class KinesisTrigger:
-    """Records of a Kinesis data stream, delivered in batches to the alias.
+class StreamBatching:
+    """How a stream's records reach the alias, shared by every stream trigger. Defaults lose
+    nothing: bisect on error, bounded retries and record age, an on-failure SQS queue (the
+    service's own unless ``on_failure_queue_arn``); ReportBatchItemFailures is always on."""
 
-    Either ``new_stream`` or ``existing_stream_arn``, never both. Defaults lose nothing: bisect
-    on error, bounded retries and record age, an on-failure SQS queue, ReportBatchItemFailures.
-    """
-
-    new_stream: NewStream | None = None
-    existing_stream_arn: str | None = None
     batch_size: int = 100
     max_batching_window_s: int = 1
     starting_position: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
@@ -112,16 +108,8 @@ class KinesisTrigger:
     max_record_age_s: int = 3600
     parallelization_factor: int = 1
     on_failure_queue_arn: str | None = None
-    filter_patterns: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        if (self.new_stream is None) == (self.existing_stream_arn is None):
-            raise SpecError(
-                "SML174",
-                "KinesisTrigger needs exactly one of new_stream=NewStream(...) or "
-                "existing_stream_arn='arn:aws:kinesis:...:stream/NAME'",
-            )
-        check_arn(self.existing_stream_arn, "kinesis", "existing_stream_arn")
         check_arn(self.on_failure_queue_arn, "sqs", "on_failure_queue_arn")
         if self.starting_position not in ("LATEST", "TRIM_HORIZON"):
             raise SpecError(
@@ -131,7 +119,30 @@ class KinesisTrigger:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DynamoStreamTrigger:
+class KinesisTrigger(StreamBatching):
+    """Records of a Kinesis data stream, delivered in batches to the alias.
+
+    Either ``new_stream`` or ``existing_stream_arn``, never both. Defaults lose nothing: bisect
+    on error, bounded retries and record age, an on-failure SQS queue, ReportBatchItemFailures.
+    """
+
+    new_stream: NewStream | None = None
+    existing_stream_arn: str | None = None
+    filter_patterns: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.new_stream is None) == (self.existing_stream_arn is None):
+            raise SpecError(
+                "SML174",
+                "KinesisTrigger needs exactly one of new_stream=NewStream(...) or "
+                "existing_stream_arn='arn:aws:kinesis:...:stream/NAME'",
+            )
+        check_arn(self.existing_stream_arn, "kinesis", "existing_stream_arn")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DynamoStreamTrigger(StreamBatching):
     """Records of a DynamoDB stream, delivered in batches to the alias.
 
     Either ``new_table`` (the stack creates the table with a NEW_IMAGE stream) or
@@ -141,18 +152,11 @@ class DynamoStreamTrigger:
 
     new_table: NewTable | None = None
     existing_stream_arn: str | None = None
-    batch_size: int = 100
-    max_batching_window_s: int = 1
-    starting_position: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
-    bisect_on_error: bool = True
-    retry_attempts: int = 3
-    max_record_age_s: int = 3600
-    parallelization_factor: int = 1
-    on_failure_queue_arn: str | None = None
     event_names: tuple[str, ...] = ("INSERT", "MODIFY")
     extra_filter_patterns: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if (self.new_table is None) == (self.existing_stream_arn is None):
             raise SpecError(
                 "SML145",
@@ -170,12 +174,6 @@ class DynamoStreamTrigger:
                 ),
             )
         check_arn(self.existing_stream_arn, "dynamodb", "existing_stream_arn")
-        check_arn(self.on_failure_queue_arn, "sqs", "on_failure_queue_arn")
         bad = set(self.event_names) - {"INSERT", "MODIFY", "REMOVE"}
         if bad or not self.event_names:
             raise SpecError("SML146", f"event_names {self.event_names}: use INSERT, MODIFY, REMOVE")
-        if self.starting_position not in ("LATEST", "TRIM_HORIZON"):
-            raise SpecError(
-                "SML147",
-                f"starting_position {self.starting_position!r}: use LATEST or TRIM_HORIZON",
-            )
