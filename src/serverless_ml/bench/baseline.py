@@ -13,7 +13,9 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -36,6 +38,7 @@ PINNED_DISTRIBUTIONS: Final = ("scikit-learn", "joblib", "numpy", "scipy", "thre
 HANDLER_SOURCE: Final = '''\
 """Naive fraud handler: what a typical tutorial deploys."""
 import json
+import os
 import os
 
 import joblib
@@ -122,7 +125,9 @@ def pickled_model(cache_dir: Path) -> Path:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     estimator = fraud_model.fit_fraud_classifier()
-    temporary = path.with_suffix(f".tmp-{key[:8]}")
+    # One temporary per process: two test workers may fit the same model at once, and the
+    # atomic rename makes whichever finishes last win with identical content.
+    temporary = path.with_suffix(f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     joblib.dump(estimator, temporary)
     temporary.replace(path)
     return path
