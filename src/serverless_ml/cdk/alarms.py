@@ -6,12 +6,14 @@ import jsii
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from serverless_ml.cdk.l1 import cfn_of
 from serverless_ml.cdk.nag import acknowledge
-from serverless_ml.core.alarms import dashboard_body
+from serverless_ml.cdk.refs import RefResolver
+from serverless_ml.cdk.resources import policy_statements
+from serverless_ml.core.alarms import ALARM_TOPIC_ID, dashboard_body
 from serverless_ml.core.plan_types import AlarmPlan, MetricPlan, MonitoringPlan
 
 _COMPARISON = {
@@ -46,26 +48,24 @@ def _alarm_metric(a: AlarmPlan) -> cw.IMetric:
 class InferenceAlarms(Construct):
     """Children: ``Topic`` (when the plan creates one), one alarm per plan key, ``Dashboard``."""
 
-    def __init__(self, scope: Construct, id: str, *, plan: MonitoringPlan) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        plan: MonitoringPlan,
+        refs: RefResolver | None = None,
+    ) -> None:
         super().__init__(scope, id)
+        refs = refs or RefResolver()
         self.topic: sns.Topic | None = None
         actions: list[cw.IAlarmAction] = []
         if plan.topic_name is not None:
-            self.topic = sns.Topic(
-                self, "Topic", topic_name=plan.topic_name, enforce_ssl=plan.topic_enforce_tls
-            )
-            if plan.topic_allow_cloudwatch:
-                # A topic policy replaces SNS's default one: without this Allow, CloudWatch
-                # alarm actions fail with "no resource-based policy allows SNS:Publish".
-                self.topic.add_to_resource_policy(
-                    iam.PolicyStatement(
-                        sid="AllowAlarmsOfThisAccount",
-                        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                        actions=["sns:Publish"],
-                        resources=[self.topic.topic_arn],
-                        conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-                    )
-                )
+            topic = sns.Topic(self, "Topic", topic_name=plan.topic_name)
+            self.topic = topic
+            refs.register(ALARM_TOPIC_ID, cfn_of(topic), arn=lambda: topic.topic_arn)
+            for statement in policy_statements(plan.topic_policy, refs):
+                topic.add_to_resource_policy(statement)
             acknowledge(
                 self.topic,
                 "AwsSolutions",

@@ -17,7 +17,7 @@ from serverless_ml.cdk.log_groups import log_group
 from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.core.defaults import RUNTIME_NOT_LATEST_REASON
-from serverless_ml.core.plan_types import ServicePlan
+from serverless_ml.core.plan_types import LOG_GROUP_ID, ServicePlan
 
 
 def _runtime(name: str) -> lambda_.Runtime:
@@ -55,12 +55,15 @@ class InferenceFunction(Construct):
             resource_name=fp.log_group_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        refs.register("log_group", cfn_of(self.log_group), arn=lambda: bare_arn)
+        refs.register(LOG_GROUP_ID, cfn_of(self.log_group), arn=lambda: bare_arn)
+        principals = [iam.ServicePrincipal(p) for p in fp.trust_principals]
         self.role = iam.Role(
             self,
             "Role",
             role_name=fp.role_name,
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            assumed_by=principals[0]
+            if len(principals) == 1
+            else iam.CompositePrincipal(*principals),
         )
         self._refs = refs
         self._plan = plan
@@ -131,8 +134,11 @@ class InferenceFunction(Construct):
                         policy, "AwsSolutions", f"AwsSolutions-IAM5[Resource::{name}]", s.reason
                     )
 
-    def add_async_config(self, failure_queue_arn: str) -> None:
+    def add_async_config(self) -> None:
         a = self._plan.alias
+        if a.async_on_failure is None:
+            return
+        failure_queue_arn = self._refs.resolve(a.async_on_failure)
         lambda_.CfnEventInvokeConfig(
             self,
             "AsyncConfig",

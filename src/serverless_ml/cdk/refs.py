@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Aws, Stack
 from constructs import IConstruct
 
-from serverless_ml.core.plan_types import Ref, Value
+from serverless_ml.core.plan_types import Pseudo, Ref, Value
+
+_PSEUDO = {"account_id": Aws.ACCOUNT_ID}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class RefResolver:
     def resolve(self, value: Value) -> str:
         if isinstance(value, str):
             return value
+        if isinstance(value, Pseudo):
+            return _PSEUDO[value.name]
         return self._get(value).token() + value.suffix
 
     def resolve_all(self, values: tuple[Value, ...]) -> list[str]:
@@ -47,6 +51,8 @@ class RefResolver:
         ``arn:<AWS::Partition>:...``)."""
         if isinstance(value, str):
             return value
+        if isinstance(value, Pseudo):
+            return f"<AWS::{value.name}>"
         stack = Stack.of(self._get(value).scope)
         return _flatten(stack.resolve(self.resolve(value)))
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -24,7 +27,7 @@ class HttpEndpoint(Construct):
 
     def __init__(self, scope: Construct, id: str, *, plan: HttpPlan, alias: lambda_.IAlias) -> None:
         super().__init__(scope, id)
-        if plan.kind == "function_url":
+        if plan.endpoint == "function_url":
             auth = lambda_.FunctionUrlAuthType
             fn_url = lambda_.FunctionUrl(
                 self,
@@ -139,4 +142,24 @@ class StreamMapping(Construct):
         )
 
 
-__all__ = ["HttpEndpoint", "StreamMapping"]
+def render_http(
+    scope: Construct, plan: HttpPlan, alias: lambda_.IAlias, refs: RefResolver
+) -> HttpEndpoint:
+    return HttpEndpoint(scope, "Http", plan=plan, alias=alias)
+
+
+def render_mapping(
+    scope: Construct, plan: StreamMappingPlan, alias: lambda_.IAlias, refs: RefResolver
+) -> StreamMapping:
+    return StreamMapping(scope, f"Stream-{plan.key}", plan=plan, alias=alias, refs=refs)
+
+
+BINDING_RENDERERS: dict[
+    type, Callable[[Construct, Any, lambda_.IAlias, RefResolver], Construct]
+] = {
+    HttpPlan: render_http,
+    StreamMappingPlan: render_mapping,
+}
+"""Plan binding type -> render function (construct ids: ``Http``, ``Stream-<key>``)."""
+
+__all__ = ["BINDING_RENDERERS", "HttpEndpoint", "StreamMapping"]

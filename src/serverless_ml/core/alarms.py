@@ -11,16 +11,20 @@ from serverless_ml.core.plan_types import (
     DashboardWidgetPlan,
     MetricPlan,
     MonitoringPlan,
-    QueuePlan,
-    StreamMappingPlan,
+    Ref,
 )
+from serverless_ml.core.policies import allow_alarms_to_publish, deny_insecure_publish
 from serverless_ml.spec.alarms import AlarmSettings, AlarmThreshold
+
+# The alarm topic is the monitoring construct's own child: renderers register its ARN here.
+ALARM_TOPIC_ID = "alarm_topic"
 
 GTE = "GreaterThanOrEqualToThreshold"
 GT = "GreaterThanThreshold"
 
 
-def _lambda_metric(service: str, alias: str, name: str, stat: str, period_s: int) -> MetricPlan:
+def lambda_metric(service: str, alias: str, name: str, stat: str, period_s: int) -> MetricPlan:
+    """A Lambda metric of the alias (``Resource`` dimension), not of ``$LATEST``."""
     return MetricPlan(
         namespace="AWS/Lambda",
         metric_name=name,
@@ -33,9 +37,10 @@ def _lambda_metric(service: str, alias: str, name: str, stat: str, period_s: int
     )
 
 
-def _alarm(
+def alarm(
     service: str, key: str, description: str, t: AlarmThreshold, metric: MetricPlan, cmp: str = GTE
 ) -> AlarmPlan:
+    """A single-metric alarm with the named threshold's settings."""
     return AlarmPlan(
         key=key,
         name=naming.alarm_name(service, key),
@@ -49,29 +54,21 @@ def _alarm(
     )
 
 
-def monitoring_plan(
-    *,
-    service: str,
-    alias: str,
-    timeout_s: int,
-    settings: AlarmSettings,
-    uses_provisioned: bool,
-    stream_mappings: tuple[StreamMappingPlan, ...],
-    failure_queue: QueuePlan | None,
-    kinesis_streams: tuple[str, ...] = (),
-) -> MonitoringPlan:
-    """The preset: errors, error rate, throttles, p99 duration vs timeout, cold starts, iterator
-    age (streams), failure-queue depth, PC spillover and PC utilization (PC modes)."""
+def function_alarms(
+    *, service: str, alias: str, timeout_s: int, settings: AlarmSettings
+) -> tuple[AlarmPlan, ...]:
+    """The function core's preset: errors, error rate, throttles, p99 duration vs timeout,
+    cold starts. Parts add theirs (iterator age, failure queue, provisioned concurrency)."""
     s = settings
     alarms: list[AlarmPlan] = []
 
     def lam(name: str, stat: str, t: AlarmThreshold) -> MetricPlan:
-        return _lambda_metric(service, alias, name, stat, t.period_s)
+        return lambda_metric(service, alias, name, stat, t.period_s)
 
     if s.errors.enabled:
         alarms.append(
-            _alarm(service, "errors", "Invocation errors on the alias", s.errors,
-                   lam("Errors", "Sum", s.errors))
+            alarm(service, "errors", "Invocation errors on the alias", s.errors,
+                  lam("Errors", "Sum", s.errors))
         )  # fmt: skip
     if s.error_rate_pct.enabled:
         t = s.error_rate_pct
@@ -95,8 +92,8 @@ def monitoring_plan(
         )
     if s.throttles.enabled:
         alarms.append(
-            _alarm(service, "throttles", "Throttled invocations on the alias", s.throttles,
-                   lam("Throttles", "Sum", s.throttles))
+            alarm(service, "throttles", "Throttled invocations on the alias", s.throttles,
+                  lam("Throttles", "Sum", s.throttles))
         )  # fmt: skip
     if s.duration_p99_pct_of_timeout.enabled:
         t = s.duration_p99_pct_of_timeout
@@ -117,7 +114,7 @@ def monitoring_plan(
     if s.cold_starts.enabled:
         t = s.cold_starts
         alarms.append(
-            _alarm(
+            alarm(
                 service, "cold_starts", "Cold starts (Powertools ColdStart metric)", t,
                 MetricPlan(
                     namespace=defaults.METRICS_NAMESPACE,
@@ -129,76 +126,14 @@ def monitoring_plan(
                 ),
             )
         )  # fmt: skip
-    if stream_mappings and s.iterator_age_ms.enabled:
-        t = s.iterator_age_ms
-        alarms.append(
-            _alarm(service, "iterator_age", "Stream records waiting too long (Lambda IteratorAge)",
-                   t, lam("IteratorAge", "Maximum", t))
-        )  # fmt: skip
-    if s.iterator_age_ms.enabled:
-        t = s.iterator_age_ms
-        for stream in kinesis_streams:
-            alarms.append(
-                _alarm(
-                    service, f"kinesis_iterator_age_{stream.removeprefix(service + '-')}",
-                    f"Records waiting in Kinesis stream {stream} (GetRecords.IteratorAgeMilliseconds)",
-                    t,
-                    MetricPlan(
-                        namespace="AWS/Kinesis",
-                        metric_name="GetRecords.IteratorAgeMilliseconds",
-                        dimensions=(("StreamName", stream),),
-                        statistic="Maximum",
-                        period_s=t.period_s,
-                    ),
-                )
-            )  # fmt: skip
-    if failure_queue is not None and s.dlq_depth.enabled:
-        t = s.dlq_depth
-        alarms.append(
-            _alarm(
-                service, "failure_queue_depth", "Records or events landed on the failure queue", t,
-                MetricPlan(
-                    namespace="AWS/SQS",
-                    metric_name="ApproximateNumberOfMessagesVisible",
-                    dimensions=(("QueueName", failure_queue.name),),
-                    statistic="Maximum",
-                    period_s=t.period_s,
-                ),
-            )
-        )  # fmt: skip
-    if uses_provisioned and s.pc_spillover.enabled:
-        t = s.pc_spillover
-        alarms.append(
-            _alarm(service, "pc_spillover", "Invocations spilled over provisioned concurrency",
-                   t, lam("ProvisionedConcurrencySpilloverInvocations", "Sum", t))
-        )  # fmt: skip
-    if uses_provisioned and s.pc_utilization_max.enabled:
-        t = s.pc_utilization_max
-        alarms.append(
-            _alarm(service, "pc_utilization", "Provisioned concurrency nearly exhausted (Maximum)",
-                   t, lam("ProvisionedConcurrencyUtilization", "Maximum", t), GT)
-        )  # fmt: skip
-
-    topic = naming.alarm_topic_name(service) if s.topic == "new" else None
-    actions = tuple(([s.topic] if s.topic not in ("new", None) else []) + list(s.extra_action_arns))
-    return MonitoringPlan(
-        alarms=tuple(alarms),
-        topic_name=topic,
-        topic_enforce_tls=True,
-        topic_allow_cloudwatch=True,
-        action_arns=actions,
-        dashboard_name=naming.dashboard_name(service) if s.dashboard else None,
-        widgets=_widgets(service, alias, uses_provisioned, bool(stream_mappings)),
-    )
+    return tuple(alarms)
 
 
-def _widgets(
-    service: str, alias: str, uses_provisioned: bool, has_streams: bool
-) -> tuple[DashboardWidgetPlan, ...]:
+def function_widgets(service: str, alias: str) -> tuple[DashboardWidgetPlan, ...]:
     def m(name: str, stat: str) -> MetricPlan:
-        return _lambda_metric(service, alias, name, stat, 60)
+        return lambda_metric(service, alias, name, stat, 60)
 
-    widgets = [
+    return (
         DashboardWidgetPlan(title="Invocations / errors / throttles",
                             metrics=(m("Invocations", "Sum"), m("Errors", "Sum"),
                                      m("Throttles", "Sum"))),
@@ -215,19 +150,32 @@ def _widgets(
                            dimensions=(("service", service),), statistic="p99", period_s=60),
             ),
         ),
-    ]  # fmt: skip
-    if uses_provisioned:
-        widgets.append(
-            DashboardWidgetPlan(title="Provisioned concurrency",
-                                metrics=(m("ProvisionedConcurrencyUtilization", "Maximum"),
-                                         m("ProvisionedConcurrencySpilloverInvocations", "Sum")))
-        )  # fmt: skip
-    if has_streams:
-        widgets.append(
-            DashboardWidgetPlan(title="Stream iterator age (ms)",
-                                metrics=(m("IteratorAge", "Maximum"),))
-        )  # fmt: skip
-    return tuple(widgets)
+    )  # fmt: skip
+
+
+def monitoring_plan(
+    *,
+    service: str,
+    settings: AlarmSettings,
+    alarms: tuple[AlarmPlan, ...],
+    widgets: tuple[DashboardWidgetPlan, ...],
+) -> MonitoringPlan:
+    """Every composed alarm, routed to a new topic (TLS-only, CloudWatch may publish) or to
+    the user's actions, and the dashboard of the composed widgets."""
+    s = settings
+    topic = naming.alarm_topic_name(service) if s.topic == "new" else None
+    topic_arn = Ref(ALARM_TOPIC_ID, "arn")
+    actions = tuple(([s.topic] if s.topic not in ("new", None) else []) + list(s.extra_action_arns))
+    return MonitoringPlan(
+        alarms=alarms,
+        topic_name=topic,
+        topic_policy=(deny_insecure_publish(topic_arn), allow_alarms_to_publish(topic_arn))
+        if topic
+        else (),
+        action_arns=actions,
+        dashboard_name=naming.dashboard_name(service) if s.dashboard else None,
+        widgets=widgets,
+    )
 
 
 def dashboard_body(plan: MonitoringPlan, region: str) -> str:

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from serverless_ml.core import defaults, naming
-from serverless_ml.core.plan_types import ScalingPlan, ScheduledActionPlan, WarmerPlan
+from serverless_ml.core.alarms import GT, alarm, lambda_metric
+from serverless_ml.core.fragments import Fragment
+from serverless_ml.core.plan_types import (
+    AlarmPlan,
+    DashboardWidgetPlan,
+    ScalingPlan,
+    ScheduledActionPlan,
+    WarmerPlan,
+)
+from serverless_ml.spec.alarms import AlarmSettings
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 
 PC_UTILIZATION = "ProvisionedConcurrencyUtilization"
@@ -67,3 +76,36 @@ def warmer_plan(service: str, plan: ConcurrencyPlan) -> WarmerPlan | None:
         input_json=defaults.WARMER_EVENT_JSON,
         target_ids=tuple(f"warm{i}" for i in range(plan.warmer.concurrency)),
     )
+
+
+def capacity_fragment(
+    service: str, alias: str, plan: ConcurrencyPlan, settings: AlarmSettings
+) -> Fragment:
+    """Provisioned concurrency's alarms (spillover, utilization Maximum) and widget."""
+    if not plan.uses_provisioned:
+        return Fragment()
+    alarms: list[AlarmPlan] = []
+    if settings.pc_spillover.enabled:
+        t = settings.pc_spillover
+        metric = lambda_metric(
+            service, alias, "ProvisionedConcurrencySpilloverInvocations", "Sum", t.period_s
+        )
+        alarms.append(
+            alarm(service, "pc_spillover", "Invocations spilled over provisioned concurrency",
+                  t, metric)
+        )  # fmt: skip
+    if settings.pc_utilization_max.enabled:
+        t = settings.pc_utilization_max
+        metric = lambda_metric(service, alias, PC_UTILIZATION, "Maximum", t.period_s)
+        alarms.append(
+            alarm(service, "pc_utilization", "Provisioned concurrency nearly exhausted (Maximum)",
+                  t, metric, GT)
+        )  # fmt: skip
+    widget = DashboardWidgetPlan(
+        title="Provisioned concurrency",
+        metrics=(
+            lambda_metric(service, alias, PC_UTILIZATION, "Maximum", 60),
+            lambda_metric(service, alias, "ProvisionedConcurrencySpilloverInvocations", "Sum", 60),
+        ),
+    )
+    return Fragment(alarms=tuple(alarms), widgets=(widget,))

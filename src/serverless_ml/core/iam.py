@@ -1,26 +1,17 @@
-"""Least-privilege IAM statements for the function's role."""
+"""Least-privilege IAM statements of the function core; each part's module adds its own."""
 
 from __future__ import annotations
 
-from serverless_ml.core.plan_types import IamStatement, Ref, StreamMappingPlan, Value
-
-LOG_GROUP = "log_group"
+from serverless_ml.core.plan_types import IamStatement, log_group_ref
 
 
-def function_statements(
-    *,
-    tracing: bool,
-    stream_mappings: tuple[StreamMappingPlan, ...],
-    results_table: str | None,
-    failure_queue: str | None,
-    alert_topic: str | None = None,
-) -> tuple[IamStatement, ...]:
-    """Everything the function (and its event source mappings) may do, nothing more."""
+def core_statements(*, tracing: bool) -> tuple[IamStatement, ...]:
+    """What every function needs: its own log group, and X-Ray when traced."""
     statements = [
         IamStatement(
             sid="WriteOwnLogs",
             actions=("logs:CreateLogStream", "logs:PutLogEvents"),
-            resources=(Ref(LOG_GROUP, "arn", ":*"),),
+            resources=(log_group_ref(":*"),),
             reason="write log events to the function's own log group",
         )
     ]
@@ -33,79 +24,9 @@ def function_statements(
                 reason="X-Ray trace segments have no resource-level permissions",
             )
         )
-    for mapping in stream_mappings:
-        stream: Value = mapping.source_arn
-        if mapping.source_kind == "kinesis":
-            statements.append(
-                IamStatement(
-                    sid=_sid("ReadKinesis", mapping.key),
-                    actions=(
-                        "kinesis:DescribeStream",
-                        "kinesis:DescribeStreamSummary",
-                        "kinesis:GetRecords",
-                        "kinesis:GetShardIterator",
-                        "kinesis:ListShards",
-                        "kinesis:SubscribeToShard",
-                    ),
-                    resources=(stream,),
-                    reason="the event source mapping reads the stream's shards",
-                )
-            )
-            continue
-        statements.append(
-            IamStatement(
-                sid=_sid("ReadStream", mapping.key),
-                actions=(
-                    "dynamodb:DescribeStream",
-                    "dynamodb:GetRecords",
-                    "dynamodb:GetShardIterator",
-                ),
-                resources=(stream,),
-                reason="the event source mapping reads the stream",
-            )
-        )
-        streams_of_table: Value = (
-            Ref(f"table:{mapping.source_table}", "arn", "/stream/*")
-            if mapping.source_table is not None
-            else str(stream).split("/stream/", 1)[0] + "/stream/*"
-        )
-        statements.append(
-            IamStatement(
-                sid=_sid("ListStreams", mapping.key),
-                actions=("dynamodb:ListStreams",),
-                resources=(streams_of_table,),
-                reason="the event source mapping lists the table's streams",
-            )
-        )
-    if failure_queue is not None:
-        statements.append(
-            IamStatement(
-                sid="SendFailures",
-                actions=("sqs:SendMessage", "sqs:GetQueueAttributes"),
-                resources=(Ref(f"queue:{failure_queue}", "arn"),),
-                reason="failed batches and async events go to the failure queue",
-            )
-        )
-    if results_table is not None:
-        statements.append(
-            IamStatement(
-                sid="WriteResults",
-                actions=("dynamodb:PutItem",),
-                resources=(Ref(f"table:{results_table}", "arn"),),
-                reason="idempotent conditional writes of results",
-            )
-        )
-    if alert_topic is not None:
-        statements.append(
-            IamStatement(
-                sid="PublishAlerts",
-                actions=("sns:Publish",),
-                resources=(Ref(f"topic:{alert_topic}", "arn"),),
-                reason="one aggregated alert per batch",
-            )
-        )
     return tuple(statements)
 
 
-def _sid(prefix: str, key: str) -> str:
+def sid(prefix: str, key: str) -> str:
+    """A Sid for a part's statement: ``sid("ReadStream", "my-table") == "ReadStreamMyTable"``."""
     return prefix + "".join(part.capitalize() for part in key.replace("-", "_").split("_"))

@@ -81,6 +81,11 @@ EDGE_VIEWER_CODE_BYTES: Final = 1 * MB  # conservative (older docs); newest docs
 EDGE_ORIGIN_CODE_BYTES: Final = 50 * MB
 EDGE_VIEWER_TIMEOUT_S: Final = 5
 EDGE_ORIGIN_TIMEOUT_S: Final = 30
+EDGE_VIEWER_MEMORY_MAX_MB: Final = 128
+EDGE_ORIGIN_MEMORY_MAX_MB: Final = 10_240
+EDGE_ARCHITECTURES: Final = ("x86_64",)  # "restrictions": arm64 functions are not supported
+EDGE_EVENT_TYPES: Final = ("viewer-request", "viewer-response", "origin-request", "origin-response")
+EDGE_TRUST_PRINCIPALS: Final = ("lambda.amazonaws.com", "edgelambda.amazonaws.com")
 
 # --- Prices, us-east-1, USD (https://aws.amazon.com/lambda/pricing/, read 2026-11) --------------
 PRICE_REQUEST_PER_MILLION: Final = 0.20

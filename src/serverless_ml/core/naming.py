@@ -24,8 +24,8 @@ def stream_name(service: str, suffix: str) -> str:
     return f"{service}-{suffix}"
 
 
-def alert_topic_name(service: str) -> str:
-    return f"{service}-alerts"
+def topic_name(service: str, suffix: str) -> str:
+    return f"{service}-{suffix}"
 
 
 def failure_queue_name(service: str) -> str:

@@ -1,22 +1,28 @@
 """The frozen plan: every decision, ready for a renderer to translate one-to-one.
 
 Renderers hold no numbers and no policy: each field here maps to one resource property.
-Values unknown until deploy (ARNs of resources the stack creates) are ``Ref``s that each
-renderer resolves to its own token (CDK) or Output (Pulumi).
+Values unknown until deploy (ARNs of resources the stack creates) are ``Ref``s, made from the
+plan node they point at (``table.ref("arn")``), that each renderer resolves to its own token
+(CDK) or Output (Pulumi); ``ACCOUNT_ID`` stands for the deploying account.
+
+Plan nodes are either *resources* (created before the function: tables, streams, topics,
+queues) or *bindings* (attached to the alias: HTTP endpoint, event source mappings). Each
+renderer maps a node type to one render function.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 
 @dataclass(frozen=True)
 class Ref:
-    """An attribute of a resource the stack creates, e.g. ``Ref("table:decisions", "arn")``.
+    """An attribute of a resource the stack creates; make one with ``node.ref(attribute)``.
 
-    ``suffix`` is appended after resolution (``/stream/*``, ``:*``).
+    ``resource`` is the node's id (``"table:decisions"``); ``suffix`` is appended after
+    resolution (``/stream/*``, ``:*``).
     """
 
     resource: str
@@ -24,7 +30,68 @@ class Ref:
     suffix: str = ""
 
 
-Value = str | Ref
+@dataclass(frozen=True)
+class Pseudo:
+    """A deployment parameter known only at deploy time (the account id)."""
+
+    name: Literal["account_id"]
+
+
+ACCOUNT_ID = Pseudo("account_id")
+
+Value = str | Ref | Pseudo
+
+
+class Node:
+    """A plan node with a ``key`` unique among its kind; its id is ``<kind>:<key>``."""
+
+    kind: ClassVar[str]
+    key: str
+
+    @property
+    def node_id(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+    def ref(self, attribute: str, suffix: str = "") -> Ref:
+        """A typed reference to one of this node's deploy-time attributes."""
+        if attribute not in self.attributes:
+            raise ValueError(f"{type(self).__name__} has no attribute {attribute!r}")
+        return Ref(self.node_id, attribute, suffix)
+
+    attributes: ClassVar[tuple[str, ...]] = ("arn",)
+
+
+LOG_GROUP_ID = "log_group"
+
+
+def log_group_ref(suffix: str = "") -> Ref:
+    """The function's own log group (part of every function core)."""
+    return Ref(LOG_GROUP_ID, "arn", suffix)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Principal:
+    """Who a resource-policy statement is about: ``*`` (anyone, rendered ``"*"``), ``AWS``
+    (accounts / roles, ``"*"`` for any) or ``Service`` (AWS service principals)."""
+
+    kind: Literal["*", "AWS", "Service"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyStatementPlan:
+    """One statement of a resource policy (queue, topic), rendered as-is by both backends.
+
+    ``conditions``: ``(operator, key, value)``, e.g. ``("Bool", "aws:SecureTransport",
+    "false")``.
+    """
+
+    sid: str | None
+    effect: Literal["Allow", "Deny"]
+    principal: Principal
+    actions: tuple[str, ...]
+    resources: tuple[Value, ...]
+    conditions: tuple[tuple[str, str, Value], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,10 +103,13 @@ class BundlePlan:
     architecture: str
     max_zipped_bytes: int
     max_unzipped_bytes: int
+    baked_config: tuple[tuple[str, str], ...] = ()  # written into the bundle (edge: no env)
 
 
 @dataclass(frozen=True, kw_only=True)
 class FunctionPlan:
+    """The function core every shape shares: function, role, log group, bundle."""
+
     name: str
     description: str
     handler: str
@@ -57,6 +127,7 @@ class FunctionPlan:
     log_retention_days: int
     log_format: str
     role_name: str
+    trust_principals: tuple[str, ...]  # services that may assume the role
     bundle: BundlePlan
 
     def literal_environment(self) -> dict[str, str]:
@@ -70,7 +141,7 @@ class AliasPlan:
     provisioned: int  # PC set on the alias itself (static, or the deploy-time floor)
     async_max_retries: int
     async_max_event_age_s: int
-    async_on_failure_queue: str | None  # queue key
+    async_on_failure: Value | None  # where failed async events go (the failure queue)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,7 +181,9 @@ class WarmerPlan:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TablePlan:
+class TablePlan(Node):
+    kind: ClassVar[str] = "table"
+    attributes: ClassVar[tuple[str, ...]] = ("arn", "stream_arn")
     key: str
     name: str
     partition_key: str
@@ -126,7 +199,8 @@ class TablePlan:
 
 
 @dataclass(frozen=True, kw_only=True)
-class KinesisStreamPlan:
+class KinesisStreamPlan(Node):
+    kind: ClassVar[str] = "stream"
     key: str
     name: str
     mode: str  # ON_DEMAND | PROVISIONED
@@ -136,28 +210,32 @@ class KinesisStreamPlan:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TopicPlan:
+class TopicPlan(Node):
     """An SNS topic the function publishes to (e.g. aggregated anomaly alerts)."""
 
+    kind: ClassVar[str] = "topic"
     key: str
     name: str
-    enforce_tls: bool
+    policy: tuple[PolicyStatementPlan, ...]  # the topic's resource policy
     kms_key: str  # SSE with the AWS-managed key: the function publishes, no grant needed
 
 
 @dataclass(frozen=True, kw_only=True)
-class QueuePlan:
+class QueuePlan(Node):
+    kind: ClassVar[str] = "queue"
     key: str
     name: str
     retention_s: int
     visibility_timeout_s: int
     sqs_managed_sse: bool
-    enforce_tls: bool
+    policy: tuple[PolicyStatementPlan, ...]  # the queue's resource policy
 
 
 @dataclass(frozen=True, kw_only=True)
-class HttpPlan:
-    kind: str  # http_api | function_url
+class HttpPlan(Node):
+    kind: ClassVar[str] = "http"
+    key: str
+    endpoint: str  # http_api | function_url
     name: str
     payload_format_version: str
     stage_name: str
@@ -173,11 +251,11 @@ class HttpPlan:
 
 
 @dataclass(frozen=True, kw_only=True)
-class StreamMappingPlan:
+class StreamMappingPlan(Node):
+    kind: ClassVar[str] = "mapping"
     key: str
     source_kind: str  # dynamodb | kinesis
     source_arn: Value
-    source_table: str | None  # table key when the stack creates the table
     batch_size: int
     max_batching_window_s: int
     starting_position: str
@@ -234,33 +312,84 @@ class DashboardWidgetPlan:
 class MonitoringPlan:
     alarms: tuple[AlarmPlan, ...]
     topic_name: str | None  # a new topic the stack creates
-    topic_enforce_tls: bool  # deny publishes without TLS
-    topic_allow_cloudwatch: bool  # CloudWatch alarms may publish (same account only)
+    topic_policy: tuple[PolicyStatementPlan, ...]  # its resource policy (TLS, CloudWatch)
     action_arns: tuple[str, ...]  # existing topic / user actions
     dashboard_name: str | None
     widgets: tuple[DashboardWidgetPlan, ...]
 
 
+ResourcePlan = TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan
+BindingPlan = HttpPlan | StreamMappingPlan
+
+
 @dataclass(frozen=True, kw_only=True)
 class ServicePlan:
+    """The alias-fronted inference service: function core + alias, capacity, parts."""
+
     service: str
     function: FunctionPlan
     alias: AliasPlan
     scaling: ScalingPlan | None
     warmer: WarmerPlan | None
-    tables: tuple[TablePlan, ...]
-    streams: tuple[KinesisStreamPlan, ...]
-    topics: tuple[TopicPlan, ...]
-    queues: tuple[QueuePlan, ...]
-    http: HttpPlan | None
-    stream_mappings: tuple[StreamMappingPlan, ...]
+    resources: tuple[ResourcePlan, ...]  # created before the function
+    bindings: tuple[BindingPlan, ...]  # attached to the alias
     iam: tuple[IamStatement, ...]
     monitoring: MonitoringPlan
     tags: tuple[tuple[str, str], ...]
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def _of(self, cls: type[Any]) -> tuple[Any, ...]:
+        return tuple(n for n in (*self.resources, *self.bindings) if isinstance(n, cls))
+
+    @property
+    def tables(self) -> tuple[TablePlan, ...]:
+        return self._of(TablePlan)
+
+    @property
+    def streams(self) -> tuple[KinesisStreamPlan, ...]:
+        return self._of(KinesisStreamPlan)
+
+    @property
+    def topics(self) -> tuple[TopicPlan, ...]:
+        return self._of(TopicPlan)
+
+    @property
+    def queues(self) -> tuple[QueuePlan, ...]:
+        return self._of(QueuePlan)
+
+    @property
+    def http(self) -> HttpPlan | None:
+        found: tuple[HttpPlan, ...] = self._of(HttpPlan)
+        return found[0] if found else None
+
+    @property
+    def stream_mappings(self) -> tuple[StreamMappingPlan, ...]:
+        return self._of(StreamMappingPlan)
+
+    def node(self, node_id: str) -> ResourcePlan | BindingPlan:
+        """The node a ``Ref`` points at (``Ref.resource``)."""
+        return next(n for n in (*self.resources, *self.bindings) if n.node_id == node_id)
 
     def table(self, key: str) -> TablePlan:
         return next(t for t in self.tables if t.key == key)
 
     def queue(self, key: str) -> QueuePlan:
         return next(q for q in self.queues if q.key == key)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeFunctionPlan:
+    """The Lambda@Edge shape: the same function core with a numbered version (no alias),
+    in us-east-1, no environment (config baked into the bundle), no failure queue, async
+    config or provisioned concurrency; retained on delete (CloudFront deletes replicas hours
+    later). Its renderers come with the edge use case."""
+
+    service: str
+    function: FunctionPlan
+    region: str
+    event_type: str  # viewer-request | viewer-response | origin-request | origin-response
+    include_body: bool
+    publish_version: bool
+    retain_on_delete: bool
+    iam: tuple[IamStatement, ...]
+    tags: tuple[tuple[str, str], ...]

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from serverless_ml.core.plan import RESULTS_TABLE_ENV, build_plan
-from serverless_ml.core.plan_types import ServicePlan
+from serverless_ml.core.plan import build_plan
+from serverless_ml.core.plan_types import Ref, ServicePlan, TablePlan
 from serverless_ml.local.fraud_traffic import (
     HTTP_POISON,
     StreamTraffic,
@@ -44,6 +44,7 @@ from serverless_ml.local.lambda_sdk import link_sdk
 from serverless_ml.local.moto_server import moto_server
 from serverless_ml.local.tables import create_tables, scan
 from serverless_ml.reference.scenarios import fraud_detection
+from sml_handlers.runtime import env
 
 DEMO_SEED: Final = 20240601
 SYNTH_OUTDIR: Final = Path("cdk.out")
@@ -216,10 +217,10 @@ def _run_handler(plan: ServicePlan, transactions: list[dict[str, object]]) -> Ha
         flush=True,
     )
     mapping = plan.stream_mappings[0]
-    if mapping.source_table is None:
+    source = plan.node(mapping.source_arn.resource) if isinstance(mapping.source_arn, Ref) else None
+    if not isinstance(source, TablePlan):
         raise RuntimeError("the demo needs a stream from a table the service creates")
-    source = plan.table(mapping.source_table)
-    results_table = plan.function.literal_environment()[RESULTS_TABLE_ENV]
+    results_table = plan.function.literal_environment()[env.RESULTS_TABLE]
     with scratch_dir() as scratch, moto_server(log_path=scratch / "moto.log") as endpoint:
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION

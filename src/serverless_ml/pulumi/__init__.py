@@ -17,6 +17,7 @@ from serverless_ml.pulumi.triggers import (
     HttpEndpoint,
     HttpEndpointArgs,
     KinesisStreamTrigger,
+    StreamTriggerArgs,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "InferenceServiceArgs",
     "KinesisStreamTrigger",
     "RefResolver",
+    "StreamTriggerArgs",
 ]

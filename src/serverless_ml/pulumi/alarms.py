@@ -9,9 +9,10 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from serverless_ml.core.alarms import dashboard_body
-from serverless_ml.core.plan_types import AlarmPlan, MetricPlan, MonitoringPlan
-from serverless_ml.pulumi.policies import alarm_topic_policy
+from serverless_ml.core.alarms import ALARM_TOPIC_ID, dashboard_body
+from serverless_ml.core.plan_types import ACCOUNT_ID, AlarmPlan, MetricPlan, MonitoringPlan
+from serverless_ml.pulumi.policies import resource_policy
+from serverless_ml.pulumi.refs import RefResolver
 
 _PERCENTILE = re.compile(r"^p\d+(\.\d+)?$")
 
@@ -20,6 +21,7 @@ _PERCENTILE = re.compile(r"^p\d+(\.\d+)?$")
 class InferenceAlarmsArgs:
     plan: MonitoringPlan
     tags: dict[str, str] = field(default_factory=dict)
+    refs: RefResolver = field(default_factory=RefResolver)
 
 
 def _single_metric(m: MetricPlan) -> dict[str, Any]:
@@ -94,16 +96,13 @@ class InferenceAlarms(pulumi.ComponentResource):
             self.topic = aws.sns.Topic(
                 f"{name}-topic", name=plan.topic_name, tags=args.tags, opts=child
             )
-            account = aws.get_caller_identity_output(opts=invoke).account_id
+            refs = args.refs
+            refs.register(ALARM_TOPIC_ID, arn=self.topic.arn)
+            refs.register_pseudo(ACCOUNT_ID, aws.get_caller_identity_output(opts=invoke).account_id)
             aws.sns.TopicPolicy(
                 f"{name}-topic-policy",
                 arn=self.topic.arn,
-                policy=alarm_topic_policy(
-                    self.topic.arn,
-                    account,
-                    enforce_tls=plan.topic_enforce_tls,
-                    allow_cloudwatch=plan.topic_allow_cloudwatch,
-                ),
+                policy=resource_policy(plan.topic_policy, refs),
                 opts=child,
             )
             self.topic_arn = self.topic.arn

@@ -8,9 +8,8 @@ from typing import ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from serverless_ml.core.iam import LOG_GROUP
-from serverless_ml.core.plan_types import Ref, ServicePlan
-from serverless_ml.pulumi.policies import lambda_trust_policy, role_policy
+from serverless_ml.core.plan_types import LOG_GROUP_ID, ServicePlan
+from serverless_ml.pulumi.policies import role_policy, trust_policy
 from serverless_ml.pulumi.refs import RefResolver
 
 
@@ -61,11 +60,11 @@ class InferenceFunction(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child(),
         )
-        refs.register(LOG_GROUP, arn=self.log_group.arn)
+        refs.register(LOG_GROUP_ID, arn=self.log_group.arn)
         self.role = aws.iam.Role(
             f"{name}-role",
             name=fp.role_name,
-            assume_role_policy=lambda_trust_policy(),
+            assume_role_policy=trust_policy(fp.trust_principals),
             tags=self._tags,
             opts=self._child(),
         )
@@ -170,10 +169,10 @@ class InferenceFunction(pulumi.ComponentResource):
         a = self._plan.alias
         destination = (
             None
-            if a.async_on_failure_queue is None
+            if a.async_on_failure is None
             else aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
                 on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
-                    destination=refs.resolve(Ref(f"queue:{a.async_on_failure_queue}", "arn"))
+                    destination=refs.resolve(a.async_on_failure)
                 )
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from serverless_ml.core.plan_types import Ref, Value
+from serverless_ml.core.plan_types import Pseudo, Ref, Value
 
 
 class RefResolver:
@@ -16,6 +16,11 @@ class RefResolver:
 
     def __init__(self) -> None:
         self._outputs: dict[tuple[str, str], pulumi.Output[str]] = {}
+        self._pseudo: dict[Pseudo, pulumi.Output[str]] = {}
+
+    def register_pseudo(self, pseudo: Pseudo, output: pulumi.Output[str]) -> None:
+        """The deploy-time value of a pseudo parameter (the caller's account id)."""
+        self._pseudo[pseudo] = output
 
     def register(self, resource: str, **attributes: pulumi.Output[str]) -> None:
         for attribute, output in attributes.items():
@@ -25,6 +30,8 @@ class RefResolver:
         """A literal stays a literal; a ``Ref`` becomes its Output plus the ``suffix``."""
         if isinstance(value, str):
             return value
+        if isinstance(value, Pseudo):
+            return self._pseudo[value]
         try:
             output = self._outputs[(value.resource, value.attribute)]
         except KeyError as exc:

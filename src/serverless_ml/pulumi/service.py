@@ -11,23 +11,19 @@ import pulumi_aws as aws
 
 from serverless_ml.core.plan import build_plan
 from serverless_ml.core.plan_types import (
+    HttpPlan,
     KinesisStreamPlan,
     QueuePlan,
     ServicePlan,
+    StreamMappingPlan,
     TablePlan,
     TopicPlan,
 )
 from serverless_ml.pulumi.alarms import InferenceAlarms, InferenceAlarmsArgs
 from serverless_ml.pulumi.function import InferenceFunction, InferenceFunctionArgs
-from serverless_ml.pulumi.policies import queue_tls_policy, topic_tls_policy
 from serverless_ml.pulumi.refs import RefResolver
-from serverless_ml.pulumi.triggers import (
-    DynamoStreamTrigger,
-    DynamoStreamTriggerArgs,
-    HttpEndpoint,
-    HttpEndpointArgs,
-    KinesisStreamTrigger,
-)
+from serverless_ml.pulumi.resources import RESOURCE_RENDERERS, RenderContext
+from serverless_ml.pulumi.triggers import BINDING_RENDERERS, DynamoStreamTrigger, HttpEndpoint
 from serverless_ml.spec.service import InferenceServiceSpec
 
 
@@ -95,37 +91,32 @@ class InferenceService(pulumi.ComponentResource):
             code_dir = bundle_function(plan.function).path
         tags = dict(plan.tags)
         refs = RefResolver()
-        self.tables = {t.key: self._table(name, t, tags, refs) for t in plan.tables}
-        self.queues = {q.key: self._queue(name, q, tags, refs) for q in plan.queues}
-        self.kinesis_streams = {k.key: self._stream(name, k, tags, refs) for k in plan.streams}
-        self.topics = {t.key: self._topic(name, t, tags, refs) for t in plan.topics}
+        ctx = RenderContext(name=name, parent=self, tags=tags, refs=refs)
+        self.nodes: dict[str, pulumi.Resource] = {
+            node.node_id: RESOURCE_RENDERERS[type(node)](node, ctx) for node in plan.resources
+        }
         self.inference = InferenceFunction(
             name,
             InferenceFunctionArgs(plan=plan, code=pulumi.FileArchive(str(code_dir)), refs=refs),
             pulumi.ResourceOptions(parent=self),
         )
-        self.http = (
-            None
-            if plan.http is None
-            else HttpEndpoint(
-                name,
-                HttpEndpointArgs(plan=plan.http, target=self.inference, tags=tags),
-                pulumi.ResourceOptions(parent=self),
+        for binding in plan.bindings:
+            self.nodes[binding.node_id] = BINDING_RENDERERS[type(binding)](
+                name, binding, self.inference, refs, tags, pulumi.ResourceOptions(parent=self)
             )
-        )
-        self.streams = {
-            m.key: _TRIGGERS[m.source_kind](
-                f"{name}-stream-{m.key}",
-                DynamoStreamTriggerArgs(plan=m, target=self.inference, refs=refs, tags=tags),
-                pulumi.ResourceOptions(parent=self),
-            )
-            for m in plan.stream_mappings
-        }
         self.alarms = InferenceAlarms(
             name,
-            InferenceAlarmsArgs(plan=plan.monitoring, tags=tags),
+            InferenceAlarmsArgs(plan=plan.monitoring, tags=tags, refs=refs),
             pulumi.ResourceOptions(parent=self),
         )
+
+        self.tables: dict[str, aws.dynamodb.Table] = self._rendered(TablePlan)
+        self.queues: dict[str, aws.sqs.Queue] = self._rendered(QueuePlan)
+        self.kinesis_streams: dict[str, aws.kinesis.Stream] = self._rendered(KinesisStreamPlan)
+        self.topics: dict[str, aws.sns.Topic] = self._rendered(TopicPlan)
+        self.streams: dict[str, DynamoStreamTrigger] = self._rendered(StreamMappingPlan)
+        http = self._rendered(HttpPlan)
+        self.http: HttpEndpoint | None = next(iter(http.values()), None)
 
         self.function_name = self.inference.function_name
         self.function_arn = self.inference.function_arn
@@ -161,99 +152,7 @@ class InferenceService(pulumi.ComponentResource):
         outputs.update({k: v for k, v in optional.items() if v is not None})
         self.register_outputs(outputs)
 
-    def _table(
-        self, name: str, t: TablePlan, tags: dict[str, str], refs: RefResolver
-    ) -> aws.dynamodb.Table:
-        """Retained on ``pulumi destroy`` (like CDK's ``RemovalPolicy.RETAIN``): data outlives
-        the stack, and deletion protection would make the delete fail anyway."""
-        table = aws.dynamodb.Table(
-            f"{name}-table-{t.key}",
-            name=t.name,
-            billing_mode=t.billing_mode,
-            hash_key=t.partition_key,
-            range_key=t.sort_key,
-            attributes=[
-                aws.dynamodb.TableAttributeArgs(name=t.partition_key, type=t.partition_key_type),
-                *(
-                    [aws.dynamodb.TableAttributeArgs(name=t.sort_key, type=t.sort_key_type)]
-                    if t.sort_key and t.sort_key_type
-                    else []
-                ),
-            ],
-            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-                enabled=t.point_in_time_recovery
-            ),
-            stream_enabled=t.stream_view_type is not None,
-            stream_view_type=t.stream_view_type,
-            deletion_protection_enabled=t.deletion_protection,
-            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=t.encrypted),
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=t.retain_on_delete),
-        )
-        refs.register(f"table:{t.key}", arn=table.arn, stream_arn=table.stream_arn)
-        return table
-
-    def _queue(
-        self, name: str, q: QueuePlan, tags: dict[str, str], refs: RefResolver
-    ) -> aws.sqs.Queue:
-        queue = aws.sqs.Queue(
-            f"{name}-queue-{q.key}",
-            name=q.name,
-            message_retention_seconds=q.retention_s,
-            visibility_timeout_seconds=q.visibility_timeout_s,
-            sqs_managed_sse_enabled=q.sqs_managed_sse,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        if q.enforce_tls:
-            aws.sqs.QueuePolicy(
-                f"{name}-queue-{q.key}-policy",
-                queue_url=queue.url,
-                policy=queue_tls_policy(queue.arn),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        refs.register(f"queue:{q.key}", arn=queue.arn)
-        return queue
-
-    def _stream(
-        self, name: str, k: KinesisStreamPlan, tags: dict[str, str], refs: RefResolver
-    ) -> aws.kinesis.Stream:
-        stream = aws.kinesis.Stream(
-            f"{name}-kinesis-{k.key}",
-            name=k.name,
-            stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=k.mode),
-            shard_count=k.shard_count,
-            retention_period=k.retention_hours,
-            encryption_type="KMS",
-            kms_key_id=k.encryption_key,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        refs.register(f"stream:{k.key}", arn=stream.arn)
-        return stream
-
-    def _topic(
-        self, name: str, t: TopicPlan, tags: dict[str, str], refs: RefResolver
-    ) -> aws.sns.Topic:
-        topic = aws.sns.Topic(
-            f"{name}-topic-{t.key}",
-            name=t.name,
-            kms_master_key_id=t.kms_key,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        if t.enforce_tls:
-            aws.sns.TopicPolicy(
-                f"{name}-topic-{t.key}-policy",
-                arn=topic.arn,
-                policy=topic_tls_policy(topic.arn),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        refs.register(f"topic:{t.key}", arn=topic.arn)
-        return topic
-
-
-_TRIGGERS: dict[str, type[DynamoStreamTrigger]] = {
-    "dynamodb": DynamoStreamTrigger,
-    "kinesis": KinesisStreamTrigger,
-}
+    def _rendered(self, cls: type) -> dict[str, Any]:
+        """The rendered resources of one plan node type, by node key."""
+        nodes = (*self.plan.resources, *self.plan.bindings)
+        return {n.key: self.nodes[n.node_id] for n in nodes if isinstance(n, cls)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -43,7 +44,7 @@ class HttpEndpoint(pulumi.ComponentResource):
     ) -> None:
         super().__init__(self.TYPE, name, None, opts)
         self._name = name
-        if args.plan.kind == "function_url":
+        if args.plan.endpoint == "function_url":
             self.endpoint_url = self._function_url(args)
         else:
             self.endpoint_url = self._http_api(args)
@@ -156,7 +157,9 @@ class HttpEndpoint(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DynamoStreamTriggerArgs:
+class StreamTriggerArgs:
+    """The mapping's plan, the function whose alias it targets, resolved ARNs, tags."""
+
     plan: StreamMappingPlan
     target: InferenceFunction
     refs: RefResolver
@@ -174,7 +177,7 @@ class DynamoStreamTrigger(pulumi.ComponentResource):
     mapping_uuid: pulumi.Output[str]
 
     def __init__(
-        self, name: str, args: DynamoStreamTriggerArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: StreamTriggerArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(self.TYPE, name, None, opts)
         p, refs = args.plan, args.refs
@@ -211,8 +214,44 @@ class DynamoStreamTrigger(pulumi.ComponentResource):
         self.register_outputs({"mapping_uuid": self.mapping_uuid})
 
 
+DynamoStreamTriggerArgs = StreamTriggerArgs  # the name before Kinesis shared it
+
+
 class KinesisStreamTrigger(DynamoStreamTrigger):
     """A Kinesis event source mapping on the alias ARN: the same settings as
     :class:`DynamoStreamTrigger`, its own type token. Child: ``<n>-mapping``."""
 
     TYPE: ClassVar[str] = "serverless-ml:triggers:KinesisStreamTrigger"
+
+
+def render_http(
+    name: str,
+    plan: HttpPlan,
+    target: InferenceFunction,
+    refs: RefResolver,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.ComponentResource:
+    """Component name: the service's own (``<n>``)."""
+    return HttpEndpoint(name, HttpEndpointArgs(plan=plan, target=target, tags=tags), opts)
+
+
+def render_mapping(
+    name: str,
+    plan: StreamMappingPlan,
+    target: InferenceFunction,
+    refs: RefResolver,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.ComponentResource:
+    """Component name: ``<n>-stream-<key>``; its type token says which stream it reads."""
+    trigger = KinesisStreamTrigger if plan.source_kind == "kinesis" else DynamoStreamTrigger
+    args = StreamTriggerArgs(plan=plan, target=target, refs=refs, tags=tags)
+    return trigger(f"{name}-stream-{plan.key}", args, opts)
+
+
+BINDING_RENDERERS: dict[type, Callable[..., pulumi.ComponentResource]] = {
+    HttpPlan: render_http,
+    StreamMappingPlan: render_mapping,
+}
+"""Plan binding type -> render function ``(name, plan, target, refs, tags, opts)``."""

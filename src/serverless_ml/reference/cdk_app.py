@@ -8,14 +8,9 @@ from pathlib import Path
 from aws_cdk import App, Environment
 
 from serverless_ml.cdk import enable_nag
-from serverless_ml.reference.cdk_stacks import FraudDetectionStack, IoTAnomalyStack, ReferenceStack
-from serverless_ml.reference.scenarios import SCENARIOS
+from serverless_ml.reference.cdk_stacks import ReferenceStack
+from serverless_ml.reference.scenarios import SCENARIOS, STACK_IDS
 from serverless_ml.spec.concurrency import ConcurrencyPlan
-
-STACKS: dict[str, tuple[type[ReferenceStack], str]] = {
-    "FraudDetectionStack": (FraudDetectionStack, "fraud-detection"),
-    "IoTAnomalyStack": (IoTAnomalyStack, "iot-anomaly"),
-}
 
 
 def build_app(
@@ -27,12 +22,13 @@ def build_app(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
         region=os.environ.get("CDK_DEFAULT_REGION"),
     )
-    for stack_id, (stack_class, scenario) in STACKS.items():
+    for scenario, make_spec in SCENARIOS.items():
         # `cdk deploy -c fraud-detection:concurrency-plan=plan-out/plans/<fn>.json` deploys
         # the plan `serverless-ml plan` chose on the user's own traffic.
         plan_file = app.node.try_get_context(f"{scenario}:concurrency-plan")
         concurrency = ConcurrencyPlan.from_json_file(plan_file) if plan_file else None
-        stack_class(app, stack_id, env=env, spec=SCENARIOS[scenario](concurrency=concurrency))
+        spec = make_spec(concurrency=concurrency)
+        ReferenceStack(app, STACK_IDS[scenario], env=env, spec=spec)
     if nag:
         enable_nag(app)
     return app

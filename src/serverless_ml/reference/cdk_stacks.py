@@ -17,7 +17,7 @@ from serverless_ml.spec.service import InferenceServiceSpec
 class ReferenceStack(Stack):
     """One reference service per stack, with its endpoints and data resources as outputs."""
 
-    default_spec: Callable[[], InferenceServiceSpec]
+    default_spec: Callable[[], InferenceServiceSpec] | None = None
 
     def __init__(
         self,
@@ -29,9 +29,12 @@ class ReferenceStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.service = InferenceService(
-            self, "Service", spec=spec or type(self).default_spec(), code_dir=code_dir
-        )
+        if spec is None:
+            default = type(self).default_spec
+            if default is None:
+                raise TypeError(f"{type(self).__name__} needs spec=InferenceServiceSpec(...)")
+            spec = default()
+        self.service = InferenceService(self, "Service", spec=spec, code_dir=code_dir)
         if self.service.http is not None:
             CfnOutput(self, "EndpointUrl", value=self.service.http.url)
         CfnOutput(self, "AliasArn", value=self.service.alias.function_arn)

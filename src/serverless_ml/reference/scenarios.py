@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from serverless_ml.spec import (
+    AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
     HttpTrigger,
@@ -11,6 +12,7 @@ from serverless_ml.spec import (
     ModelArtifact,
     NewStream,
     NewTable,
+    ResultsTable,
     ScheduledAction,
 )
 
@@ -49,13 +51,13 @@ def fraud_detection(
             max_capacity=10,
             target_utilization=0.7,
         ),
-        http=HttpTrigger(kind="http_api", route="POST /score", auth="iam"),
-        dynamo_streams=(
+        triggers=(
+            HttpTrigger(kind="http_api", route="POST /score", auth="iam"),
             DynamoStreamTrigger(
                 new_table=NewTable(name_suffix="transactions", partition_key="transaction_id")
             ),
         ),
-        results_table=NewTable(name_suffix="decisions", partition_key="transaction_id"),
+        outputs=(ResultsTable(name_suffix="decisions", partition_key="transaction_id"),),
     )
 
 
@@ -77,18 +79,22 @@ def iot_anomaly_detection(
         memory_mb=1024,
         timeout_s=60,
         concurrency=concurrency or ConcurrencyPlan.on_demand(),
-        kinesis_streams=(
+        triggers=(
             KinesisTrigger(
                 new_stream=NewStream(name_suffix="readings"),
                 batch_size=500,
                 max_batching_window_s=1,
             ),
         ),
-        results_table=NewTable(
-            name_suffix="anomalies", partition_key="device_id", sort_key="timestamp"
+        outputs=(
+            ResultsTable(name_suffix="anomalies", partition_key="device_id", sort_key="timestamp"),
+            AlertTopic(),
         ),
-        alert_topic=True,
     )
 
 
 SCENARIOS = {"fraud-detection": fraud_detection, "iot-anomaly": iot_anomaly_detection}
+"""Every reference service by name: CDK stacks, Pulumi programs and tests iterate it."""
+
+STACK_IDS = {"fraud-detection": "FraudDetectionStack", "iot-anomaly": "IoTAnomalyStack"}
+"""The CDK stack id of each scenario (ids are API: renaming replaces the stack)."""

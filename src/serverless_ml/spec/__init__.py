@@ -2,8 +2,10 @@
 
 from serverless_ml.spec.alarms import AlarmSettings, AlarmThreshold
 from serverless_ml.spec.concurrency import ConcurrencyPlan, ScheduledAction, Warmer
+from serverless_ml.spec.edge import EdgeFunctionSpec
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
+from serverless_ml.spec.outputs import AlertTopic, Output, ResultsTable
 from serverless_ml.spec.service import InferenceServiceSpec
 from serverless_ml.spec.triggers import (
     DynamoStreamTrigger,
@@ -11,20 +13,26 @@ from serverless_ml.spec.triggers import (
     KinesisTrigger,
     NewStream,
     NewTable,
+    Trigger,
 )
 
 __all__ = [
     "AlarmSettings",
     "AlarmThreshold",
+    "AlertTopic",
     "ConcurrencyPlan",
     "DynamoStreamTrigger",
+    "EdgeFunctionSpec",
     "HttpTrigger",
     "InferenceServiceSpec",
     "KinesisTrigger",
     "ModelArtifact",
     "NewStream",
     "NewTable",
+    "Output",
+    "ResultsTable",
     "ScheduledAction",
     "SpecError",
+    "Trigger",
     "Warmer",
 ]

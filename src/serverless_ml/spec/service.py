@@ -6,19 +6,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 from serverless_ml.core import limits
 from serverless_ml.spec.alarms import AlarmSettings
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
-from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, KinesisTrigger, NewTable
+from serverless_ml.spec.outputs import AlertTopic, Output, ResultsTable
+from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, KinesisTrigger, Trigger
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
 _ENV_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 RESERVED_ENV_PREFIXES = ("AWS_", "LAMBDA_", "SML_", "POWERTOOLS_")
+PartT = TypeVar("PartT")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,11 +44,8 @@ class InferenceServiceSpec:
     reserved_concurrency: int | None = None
     concurrency: ConcurrencyPlan = field(default_factory=ConcurrencyPlan.on_demand)
     alias_name: str = "live"
-    http: HttpTrigger | None = None
-    dynamo_streams: tuple[DynamoStreamTrigger, ...] = ()
-    kinesis_streams: tuple[KinesisTrigger, ...] = ()
-    results_table: NewTable | None = None
-    alert_topic: bool = False
+    triggers: tuple[Trigger, ...] = ()
+    outputs: tuple[Output, ...] = ()
     alarms: AlarmSettings = field(default_factory=AlarmSettings)
     log_retention_days: int = 30
     tracing: bool = True
@@ -57,8 +56,8 @@ class InferenceServiceSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
         object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
-        object.__setattr__(self, "dynamo_streams", tuple(self.dynamo_streams))
-        object.__setattr__(self, "kinesis_streams", tuple(self.kinesis_streams))
+        object.__setattr__(self, "triggers", tuple(self.triggers))
+        object.__setattr__(self, "outputs", tuple(self.outputs))
         for check in (
             self._check_names,
             self._check_runtime,
@@ -66,7 +65,7 @@ class InferenceServiceSpec:
             self._check_concurrency,
             self._check_snapstart,
             self._check_environment,
-            self._check_triggers,
+            self._check_parts,
         ):
             check()
 
@@ -168,23 +167,57 @@ class InferenceServiceSpec:
                     "the library or Lambda sets those",
                 )
 
-    def _check_triggers(self) -> None:
-        suffixes = [t.new_table.name_suffix for t in self.dynamo_streams if t.new_table]
-        if self.results_table is not None:
-            suffixes.append(self.results_table.name_suffix)
-        if len(set(suffixes)) != len(suffixes):
-            raise SpecError("SML167", f"table name suffixes must be unique: {suffixes}")
-        streams = [k.new_stream.name_suffix for k in self.kinesis_streams if k.new_stream]
-        if len(set(streams)) != len(streams):
-            raise SpecError("SML175", f"stream name suffixes must be unique: {streams}")
-        for trigger in self.dynamo_streams:
+    def _check_parts(self) -> None:
+        """Every part is a known kind; keys are unique across all parts (they name construct
+        ids, Pulumi names, IAM Sids and physical names); one part per environment binding."""
+        for field_name, allowed in (("triggers", TRIGGER_TYPES), ("outputs", OUTPUT_TYPES)):
+            for item in getattr(self, field_name):
+                if not isinstance(item, allowed):
+                    raise SpecError(
+                        "SML180",
+                        f"{field_name} holds {type(item).__name__}: use "
+                        + ", ".join(t.__name__ for t in allowed),
+                    )
+        for single in (HttpTrigger, ResultsTable, AlertTopic):
+            count = sum(isinstance(p, single) for p in self.parts)
+            if count > 1:
+                raise SpecError(
+                    "SML181",
+                    f"{count} {single.__name__} parts: a service has at most one (its handler "
+                    "reads one endpoint / table / topic)",
+                )
+        results = {p.key for p in self.outputs if isinstance(p, ResultsTable)}
+        for trigger in self.triggers:
             if (
-                trigger.new_table is not None
-                and self.results_table is not None
-                and trigger.new_table.name_suffix == self.results_table.name_suffix
+                isinstance(trigger, DynamoStreamTrigger)
+                and trigger.new_table
+                and trigger.key in results
             ):
                 raise SpecError(
                     "SML168",
                     "the results table cannot be the table whose stream triggers the function: "
                     "every write would invoke it again (a loop)",
                 )
+        seen: dict[str, str] = {}
+        for part in self.parts:
+            if part.key in seen:
+                raise SpecError(
+                    "SML167",
+                    f"part key {part.key!r} is used by both {seen[part.key]} and "
+                    f"{type(part).__name__}: keys must be unique across triggers and outputs "
+                    "(rename a suffix, or set name=... on a stream trigger)",
+                )
+            seen[part.key] = type(part).__name__
+
+    @property
+    def parts(self) -> tuple[Trigger | Output, ...]:
+        """Every trigger and output, in order."""
+        return (*self.triggers, *self.outputs)
+
+    def part(self, kind: type[PartT]) -> tuple[PartT, ...]:
+        """The parts of one kind, e.g. ``spec.part(KinesisTrigger)``."""
+        return tuple(p for p in self.parts if isinstance(p, kind))
+
+
+TRIGGER_TYPES = (HttpTrigger, DynamoStreamTrigger, KinesisTrigger)
+OUTPUT_TYPES = (ResultsTable, AlertTopic)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -9,11 +10,28 @@ from typing import Any, Literal
 from serverless_ml.spec.errors import SpecError
 
 _ARN = re.compile(r"^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def is_token(value: str | None) -> bool:
+    """A CDK token (``${Token[...]}``): a value known only at deploy time."""
+    return value is not None and value.startswith("${Token")
+
+
+def check_key(key: str, what: str) -> str:
+    """A part's key names its construct ids, Pulumi names, IAM Sids and physical names."""
+    if not _KEY.match(key):
+        raise SpecError(
+            "SML177",
+            f"{what} key {key!r}: use 1-64 letters, digits, '-' and '_', starting with a letter "
+            "or digit (on a trigger, name=... chooses it)",
+        )
+    return key
 
 
 def check_arn(value: str | None, service: str, what: str) -> None:
     """Refuse a value that is not an ARN of ``service`` (tokens are left for deploy time)."""
-    if value is None or value.startswith("${Token"):
+    if value is None or is_token(value):
         return
     if not _ARN.match(value) or value.split(":")[2] != service:
         raise SpecError(
@@ -35,6 +53,11 @@ class HttpTrigger:
     cors_origins: tuple[str, ...] = ()
     throttle_rate_per_s: int = 100
     throttle_burst: int = 200
+
+    @property
+    def key(self) -> str:
+        """One HTTP endpoint per service: its constructs are ``Http`` / ``<name>``."""
+        return "http"
 
     def __post_init__(self) -> None:
         if self.kind not in ("http_api", "function_url"):
@@ -63,6 +86,12 @@ class NewTable:
     sort_key: str | None = None
     stream: bool = False
 
+    def __post_init__(self) -> None:
+        check_key(self.name_suffix, "NewTable name_suffix")
+        for attribute in (self.partition_key, self.sort_key):
+            if attribute is not None and not 1 <= len(attribute.encode()) <= 255:
+                raise SpecError("SML178", f"NewTable key attribute {attribute!r}: use 1..255 bytes")
+
 
 @dataclass(frozen=True, kw_only=True)
 class NewStream:
@@ -78,6 +107,7 @@ class NewStream:
     retention_hours: int = 24
 
     def __post_init__(self) -> None:
+        check_key(self.name_suffix, "NewStream name_suffix")
         if self.mode not in ("ON_DEMAND", "PROVISIONED"):
             raise SpecError("SML170", f"stream mode {self.mode!r}: use ON_DEMAND or PROVISIONED")
         if (self.mode == "PROVISIONED") != (self.shard_count is not None):
@@ -129,6 +159,16 @@ class KinesisTrigger(StreamBatching):
     new_stream: NewStream | None = None
     existing_stream_arn: str | None = None
     filter_patterns: tuple[dict[str, Any], ...] = ()
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``name``, else the new stream's suffix, else the existing stream's name."""
+        if self.name is not None:
+            return self.name
+        if self.new_stream is not None:
+            return self.new_stream.name_suffix
+        return str(self.existing_stream_arn).rsplit("/", 1)[-1]
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -139,6 +179,8 @@ class KinesisTrigger(StreamBatching):
                 "existing_stream_arn='arn:aws:kinesis:...:stream/NAME'",
             )
         check_arn(self.existing_stream_arn, "kinesis", "existing_stream_arn")
+        _check_named(self.name, self.existing_stream_arn, "KinesisTrigger")
+        check_key(self.key, "KinesisTrigger")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,6 +196,16 @@ class DynamoStreamTrigger(StreamBatching):
     existing_stream_arn: str | None = None
     event_names: tuple[str, ...] = ("INSERT", "MODIFY")
     extra_filter_patterns: tuple[dict[str, Any], ...] = ()
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``name``, else the new table's suffix, else the existing stream's table name."""
+        if self.name is not None:
+            return self.name
+        if self.new_table is not None:
+            return self.new_table.name_suffix
+        return str(self.existing_stream_arn).split(":table/", 1)[-1].split("/", 1)[0]
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -164,16 +216,25 @@ class DynamoStreamTrigger(StreamBatching):
                 "existing_stream_arn='arn:aws:dynamodb:...:table/T/stream/...'",
             )
         if self.new_table is not None and not self.new_table.stream:
-            object.__setattr__(
-                self,
-                "new_table",
-                NewTable(
-                    name_suffix=self.new_table.name_suffix,
-                    partition_key=self.new_table.partition_key,
-                    stream=True,
-                ),
-            )
+            # The trigger needs the table's stream: keep every other setting (sort key too).
+            object.__setattr__(self, "new_table", dataclasses.replace(self.new_table, stream=True))
         check_arn(self.existing_stream_arn, "dynamodb", "existing_stream_arn")
+        _check_named(self.name, self.existing_stream_arn, "DynamoStreamTrigger")
+        check_key(self.key, "DynamoStreamTrigger")
         bad = set(self.event_names) - {"INSERT", "MODIFY", "REMOVE"}
         if bad or not self.event_names:
             raise SpecError("SML146", f"event_names {self.event_names}: use INSERT, MODIFY, REMOVE")
+
+
+def _check_named(name: str | None, existing_arn: str | None, what: str) -> None:
+    """An existing source given as a deploy-time token has no name to derive a key from."""
+    if name is None and is_token(existing_arn):
+        raise SpecError(
+            "SML179",
+            f"{what}: existing_stream_arn is a deploy-time token, so its name is unknown at "
+            "synth; set name='...' to key the trigger's resources",
+        )
+
+
+Trigger = HttpTrigger | DynamoStreamTrigger | KinesisTrigger
+"""Every trigger kind a service's ``triggers`` may hold."""

@@ -31,7 +31,7 @@ from sml_handlers.fraud.features import (
     feature_vector,
     parse_transaction,
 )
-from sml_handlers.runtime import aws, batch, http_api, snapstart, warmer
+from sml_handlers.runtime import aws, batch, env, http_api, snapstart, warmer
 from sml_handlers.runtime.dynamodb import ImageError, from_dynamodb_image
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
@@ -40,7 +40,7 @@ from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_mode
 SERVICE: Final = "fraud"
 MAX_BODY_BYTES: Final = 16 * 1024  # a transaction is < 1 KiB; anything this big is not one
 # Where stream decisions go: the library's results-table variable (set by the plan).
-RESULTS_TABLE_ENV: Final = "SML_RESULTS_TABLE"
+RESULTS_TABLE_ENV: Final = env.RESULTS_TABLE
 STREAM_SOURCE: Final = "aws:dynamodb"
 SCORE_DECIMALS: Final = 6
 

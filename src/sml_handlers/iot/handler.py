@@ -38,14 +38,14 @@ from sml_handlers.iot.features import (
     parse_reading,
     suspect_sensor,
 )
-from sml_handlers.runtime import aws, batch, kinesis, snapstart, warmer
+from sml_handlers.runtime import aws, batch, env, kinesis, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import COUNT, Metrics, emf_document
 from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model
 
 SERVICE: Final = "iot"
-RESULTS_TABLE_ENV: Final = "SML_RESULTS_TABLE"
-ALERT_TOPIC_ENV: Final = "SML_ALERT_TOPIC_ARN"
+RESULTS_TABLE_ENV: Final = env.RESULTS_TABLE
+ALERT_TOPIC_ENV: Final = env.ALERT_TOPIC_ARN
 SCORE_DECIMALS: Final = 6
 ALERT_TOP: Final = 10  # highest-scoring anomalies listed in an alert
 ALERT_MAX_DEVICES: Final = 100  # device ids listed in an alert (the count is always exact)

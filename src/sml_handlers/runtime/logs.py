@@ -12,7 +12,9 @@ import logging
 import os
 from typing import Final
 
-LOG_LEVEL_ENV: Final = "POWERTOOLS_LOG_LEVEL"
+from sml_handlers.runtime import env
+
+LOG_LEVEL_ENV: Final = env.LOG_LEVEL
 ROOT: Final = "sml_handlers"
 
 

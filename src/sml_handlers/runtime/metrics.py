@@ -17,10 +17,12 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-NAMESPACE_ENV: Final = "POWERTOOLS_METRICS_NAMESPACE"
-SERVICE_ENV: Final = "POWERTOOLS_SERVICE_NAME"
+from sml_handlers.runtime import env
+
+NAMESPACE_ENV: Final = env.METRICS_NAMESPACE
+SERVICE_ENV: Final = env.SERVICE_NAME
 DEFAULT_NAMESPACE: Final = "ServerlessML"
-FUNCTION_NAME_ENV: Final = "AWS_LAMBDA_FUNCTION_NAME"
+FUNCTION_NAME_ENV: Final = env.FUNCTION_NAME
 COLD_START: Final = "ColdStart"
 INFERENCE_LATENCY: Final = "InferenceLatency"
 MILLISECONDS: Final = "Milliseconds"

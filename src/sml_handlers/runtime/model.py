@@ -13,14 +13,16 @@ from typing import Any, Final
 import numpy as np
 import onnxruntime as ort
 
+from sml_handlers.runtime import env
+
 # "At 1,769 MB, a function has the equivalent of one vCPU (one vCPU-second of credits per second)"
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
 # The same number lives in serverless_ml.core.limits.LAMBDA_MB_PER_VCPU; handlers cannot import the
 # library (it is not in the Lambda bundle), so it is repeated here.
 MB_PER_VCPU: Final = 1_769
 
-MODEL_DIR_ENV: Final = "SML_MODEL_DIR"
-MEMORY_ENV: Final = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"  # set by Lambda in every environment
+MODEL_DIR_ENV: Final = env.MODEL_DIR
+MEMORY_ENV: Final = env.FUNCTION_MEMORY_MB
 MODEL_FILE: Final = "model.onnx"
 CARD_FILE: Final = "model_card.json"
 PREFERRED_OUTPUT: Final = "probabilities"

@@ -1,0 +1,53 @@
+"""build_edge_plan(spec) -> EdgeFunctionPlan: the Lambda@Edge shape on the shared function core.
+
+No alias, failure queue, async config, environment or provisioned concurrency; a numbered
+version in us-east-1; a role Lambda@Edge may assume; config baked into the bundle; logs
+written by replicas to ``/aws/lambda/us-east-1.<name>`` in every edge region.
+"""
+
+from __future__ import annotations
+
+from serverless_ml.core import defaults, limits, naming
+from serverless_ml.core.function_core import function_core
+from serverless_ml.core.iam import core_statements
+from serverless_ml.core.plan_types import EdgeFunctionPlan, IamStatement
+from serverless_ml.spec.edge import EdgeFunctionSpec
+
+
+def build_edge_plan(spec: EdgeFunctionSpec) -> EdgeFunctionPlan:
+    function = function_core(
+        service=spec.name,
+        description=spec.description or f"serverless-ml edge inference: {spec.name}",
+        function_package=spec.function_package,
+        model=spec.model,
+        runtime=spec.runtime,
+        architecture=spec.architecture,
+        memory_mb=spec.memory_mb,
+        timeout_s=spec.timeout_s,
+        environment=None,
+        tracing=False,
+        log_retention_days=spec.log_retention_days,
+        trust_principals=limits.EDGE_TRUST_PRINCIPALS,
+        max_zipped_bytes=spec.max_code_bytes,
+        baked_config=spec.config,
+    )
+    replicas = IamStatement(
+        sid="WriteReplicaLogs",
+        actions=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+        resources=(
+            f"arn:aws:logs:*:*:log-group:/aws/lambda/{limits.EDGE_REGION}."
+            f"{naming.function_name(spec.name)}:*",
+        ),
+        reason="replicas log in the region that served the request, to a group CloudFront names",
+    )
+    return EdgeFunctionPlan(
+        service=spec.name,
+        function=function,
+        region=limits.EDGE_REGION,
+        event_type=spec.event_type,
+        include_body=spec.include_body,
+        publish_version=True,
+        retain_on_delete=True,
+        iam=(*core_statements(tracing=False), replicas),
+        tags=tuple(sorted({defaults.TAG_KEY: spec.name, **spec.tags}.items())),
+    )

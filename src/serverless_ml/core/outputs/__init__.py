@@ -1,0 +1,1 @@
+"""One module per output kind: each turns its spec part into a plan ``Fragment``."""

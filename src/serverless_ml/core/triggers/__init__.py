@@ -1,0 +1,1 @@
+"""One module per trigger kind: each turns its spec part into a plan ``Fragment``."""

@@ -1,0 +1,125 @@
+"""Pulumi render functions for the plan's resource nodes (created before the function): one
+per node type, registered in ``RESOURCE_RENDERERS``. Names (API; ``<n>`` is the service
+component's name): ``<n>-table-<key>``, ``<n>-queue-<key>`` (+ ``-policy``),
+``<n>-kinesis-<key>``, ``<n>-topic-<key>`` (+ ``-policy``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from serverless_ml.core.plan_types import KinesisStreamPlan, QueuePlan, TablePlan, TopicPlan
+from serverless_ml.pulumi.policies import resource_policy
+from serverless_ml.pulumi.refs import RefResolver
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What every resource render function gets besides its node."""
+
+    name: str  # the service component's name
+    parent: pulumi.Resource
+    tags: dict[str, str]
+    refs: RefResolver
+
+    def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self.parent, **kwargs)
+
+
+def render_table(t: TablePlan, ctx: RenderContext) -> aws.dynamodb.Table:
+    """Retained on ``pulumi destroy`` (like CDK's ``RemovalPolicy.RETAIN``): data outlives the
+    stack, and deletion protection would make the delete fail anyway."""
+    table = aws.dynamodb.Table(
+        f"{ctx.name}-table-{t.key}",
+        name=t.name,
+        billing_mode=t.billing_mode,
+        hash_key=t.partition_key,
+        range_key=t.sort_key,
+        attributes=[
+            aws.dynamodb.TableAttributeArgs(name=t.partition_key, type=t.partition_key_type),
+            *(
+                [aws.dynamodb.TableAttributeArgs(name=t.sort_key, type=t.sort_key_type)]
+                if t.sort_key and t.sort_key_type
+                else []
+            ),
+        ],
+        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+            enabled=t.point_in_time_recovery
+        ),
+        stream_enabled=t.stream_view_type is not None,
+        stream_view_type=t.stream_view_type,
+        deletion_protection_enabled=t.deletion_protection,
+        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=t.encrypted),
+        tags=ctx.tags,
+        opts=ctx.opts(retain_on_delete=t.retain_on_delete),
+    )
+    ctx.refs.register(t.node_id, arn=table.arn, stream_arn=table.stream_arn)
+    return table
+
+
+def render_queue(q: QueuePlan, ctx: RenderContext) -> aws.sqs.Queue:
+    queue = aws.sqs.Queue(
+        f"{ctx.name}-queue-{q.key}",
+        name=q.name,
+        message_retention_seconds=q.retention_s,
+        visibility_timeout_seconds=q.visibility_timeout_s,
+        sqs_managed_sse_enabled=q.sqs_managed_sse,
+        tags=ctx.tags,
+        opts=ctx.opts(),
+    )
+    ctx.refs.register(q.node_id, arn=queue.arn)
+    if q.policy:
+        aws.sqs.QueuePolicy(
+            f"{ctx.name}-queue-{q.key}-policy",
+            queue_url=queue.url,
+            policy=resource_policy(q.policy, ctx.refs),
+            opts=ctx.opts(),
+        )
+    return queue
+
+
+def render_stream(k: KinesisStreamPlan, ctx: RenderContext) -> aws.kinesis.Stream:
+    stream = aws.kinesis.Stream(
+        f"{ctx.name}-kinesis-{k.key}",
+        name=k.name,
+        stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=k.mode),
+        shard_count=k.shard_count,
+        retention_period=k.retention_hours,
+        encryption_type="KMS",
+        kms_key_id=k.encryption_key,
+        tags=ctx.tags,
+        opts=ctx.opts(),
+    )
+    ctx.refs.register(k.node_id, arn=stream.arn)
+    return stream
+
+
+def render_topic(t: TopicPlan, ctx: RenderContext) -> aws.sns.Topic:
+    topic = aws.sns.Topic(
+        f"{ctx.name}-topic-{t.key}",
+        name=t.name,
+        kms_master_key_id=t.kms_key,
+        tags=ctx.tags,
+        opts=ctx.opts(),
+    )
+    ctx.refs.register(t.node_id, arn=topic.arn)
+    if t.policy:
+        aws.sns.TopicPolicy(
+            f"{ctx.name}-topic-{t.key}-policy",
+            arn=topic.arn,
+            policy=resource_policy(t.policy, ctx.refs),
+            opts=ctx.opts(),
+        )
+    return topic
+
+
+RESOURCE_RENDERERS: dict[type, Callable[[Any, RenderContext], pulumi.CustomResource]] = {
+    TablePlan: render_table,
+    QueuePlan: render_queue,
+    KinesisStreamPlan: render_stream,
+    TopicPlan: render_topic,
+}

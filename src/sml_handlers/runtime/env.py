@@ -1,0 +1,23 @@
+"""Every environment variable a handler reads, named once.
+
+The library's plan (``serverless_ml.core``) imports these names to set the variables, and the
+handlers import them to read them: a rename cannot leave the two apart. Standard library only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Set by the plan from the service's parts.
+RESULTS_TABLE: Final = "SML_RESULTS_TABLE"  # name of the results table (ResultsTable part)
+ALERT_TOPIC_ARN: Final = "SML_ALERT_TOPIC_ARN"  # ARN of the alert topic (AlertTopic part)
+MODEL_DIR: Final = "SML_MODEL_DIR"  # model directory (default: model/ in the bundle)
+
+# Set by the plan for every function (Powertools' names, so its tools read them too).
+SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
+
+# Set by Lambda in every environment.
+FUNCTION_NAME: Final = "AWS_LAMBDA_FUNCTION_NAME"
+FUNCTION_MEMORY_MB: Final = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
