@@ -17,13 +17,14 @@ from serverless_ml.reference.cdk_app import build_app
 from serverless_ml.reference.scenarios import fraud_detection
 from serverless_ml.spec import (
     AlarmSettings,
+    AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
     HttpTrigger,
     InferenceServiceSpec,
     KinesisTrigger,
     NewStream,
-    NewTable,
+    ResultsTable,
     Warmer,
 )
 
@@ -37,6 +38,7 @@ EXISTING_KINESIS = "arn:aws:kinesis:us-east-1:123456789012:stream/plant-telemetr
 def variant_specs() -> dict[str, InferenceServiceSpec]:
     """Every concurrency mode and trigger kind not in the reference stacks."""
     base = fraud_detection()
+    (stream,) = base.part(DynamoStreamTrigger)
     return {
         "Static": dataclasses.replace(
             base, name="fraud-static", concurrency=ConcurrencyPlan.static(3),
@@ -45,28 +47,28 @@ def variant_specs() -> dict[str, InferenceServiceSpec]:
         "Tracking": dataclasses.replace(
             base, name="fraud-tracking",
             concurrency=ConcurrencyPlan.target_tracking(min_capacity=2, max_capacity=20),
-            http=HttpTrigger(kind="function_url"),
+            triggers=(HttpTrigger(kind="function_url"), stream),
         ),
         "SnapStart": dataclasses.replace(
             base, name="fraud-snapstart", concurrency=ConcurrencyPlan.snapstart(),
-            dynamo_streams=(DynamoStreamTrigger(existing_stream_arn=EXISTING_STREAM),),
+            triggers=(*base.part(HttpTrigger),
+                      DynamoStreamTrigger(existing_stream_arn=EXISTING_STREAM)),
             alarms=AlarmSettings(topic=TOPIC, dashboard=False),
         ),
         "Kinesis": dataclasses.replace(
-            base, name="iot-kinesis", http=None, dynamo_streams=(),
-            kinesis_streams=(
+            base, name="iot-kinesis",
+            triggers=(
                 KinesisTrigger(new_stream=NewStream(name_suffix="readings"), batch_size=500,
                                parallelization_factor=2),
                 KinesisTrigger(existing_stream_arn=EXISTING_KINESIS),
             ),
-            results_table=NewTable(name_suffix="anomalies", partition_key="device_id",
-                                   sort_key="timestamp"),
-            alert_topic=True,
+            outputs=(ResultsTable(name_suffix="anomalies", partition_key="device_id",
+                                  sort_key="timestamp"), AlertTopic()),
         ),
         "Warmed": dataclasses.replace(
             base, name="fraud-warmed",
             concurrency=ConcurrencyPlan.on_demand(warmer=Warmer(rate_minutes=5, concurrency=2)),
-            http=HttpTrigger(kind="http_api", auth="none"), dynamo_streams=(),
+            triggers=(HttpTrigger(kind="http_api", auth="none"),),
         ),
     }  # fmt: skip
 

@@ -282,7 +282,7 @@ def _table(t: Template, logical: str) -> dict[str, Any]:
 
 def _queue(t: Template, logical: str, p: Mapping[str, Any]) -> dict[str, Any]:
     policies = [
-        f.statements(t.ev(x["PolicyDocument"]), with_sid=False)
+        f.statements(t.ev(x["PolicyDocument"]), with_sid=True)
         for x in t.of("AWS::SQS::QueuePolicy").values()
         if {"Ref": logical} in x["Queues"]
     ]
@@ -428,7 +428,7 @@ def _topic(t: Template, logical: str) -> dict[str, Any]:
     return {
         "kms_key": t.resources[logical]["Properties"].get("KmsMasterKeyId"),
         "policies": [
-            f.statements(t.ev(x["PolicyDocument"]), with_sid=False)
+            f.statements(t.ev(x["PolicyDocument"]), with_sid=True)
             for x in t.of("AWS::SNS::TopicPolicy").values()
             if arn in t.ev(x["Topics"])
         ],

@@ -111,8 +111,7 @@ def principal(value: Any) -> dict[str, list[str]]:
 
 
 def statement(s: Mapping[str, Any], *, with_sid: bool) -> dict[str, Any]:
-    """One IAM statement, normalized. Resource policies drop the Sid (the backends name their
-    transport-security statements differently; the plan names none)."""
+    """One IAM statement, normalized (the trust policy drops the Sid: CDK names none)."""
     out: dict[str, Any] = {"effect": s["Effect"], "actions": as_list(s.get("Action"))}
     if with_sid:
         out["sid"] = s.get("Sid")

@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from serverless_ml.core.alarms import dashboard_body
-from serverless_ml.core.iam import LOG_GROUP
+from serverless_ml.core.alarms import ALARM_TOPIC_ID, dashboard_body
 from serverless_ml.core.plan_types import (
+    LOG_GROUP_ID,
     AlarmPlan,
     HttpPlan,
     MetricPlan,
     MonitoringPlan,
+    PolicyStatementPlan,
+    Pseudo,
     Ref,
     ServicePlan,
     StreamMappingPlan,
     Value,
 )
+from serverless_ml.core.policies import statement_json
 from tests.parity import facts as f
 from tests.pulumi.harness import Env
 
@@ -33,8 +36,7 @@ UNRENDERED: dict[tuple[str, str], str] = {
     "FileArchive (Pulumi) of the same bundle directory; tests/bundling covers it",
     ("IamStatement", "reason"): "the cdk-nag acknowledgment's text, no property",
     ("StreamMappingPlan", "key"): "names the construct / child resource, no property",
-    ("StreamMappingPlan", "source_table"): "core's input for the IAM statements; the mapping "
-    "renders source_arn",
+    ("HttpPlan", "key"): "names the construct / child resource, no property",
     ("MetricPlan", "label"): "read by neither renderer (the coverage test asserts it is empty)",
 }
 
@@ -69,7 +71,7 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
                 {
                     "effect": "Allow",
                     "actions": ["sts:AssumeRole"],
-                    "principal": {"Service": ["lambda.amazonaws.com"]},
+                    "principal": {"Service": sorted(fp.trust_principals)},
                 }
             ],
             "policies": [
@@ -125,7 +127,7 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
                 "retention_s": q.retention_s,
                 "visibility_timeout_s": q.visibility_timeout_s,
                 "sqs_managed_sse": q.sqs_managed_sse,
-                "policies": [[_tls_deny("sqs:*", p.queue_arn(q.key))]] if q.enforce_tls else [],
+                "policies": p.policies(q.policy),
             }
             for q in plan.queues
         },
@@ -139,17 +141,6 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
             plan.monitoring.dashboard_name: json.loads(dashboard_body(plan.monitoring, env.region))
         },
         "tags": {key: dict(plan.tags) for key in p.taggable(logs)},
-    }
-
-
-def _tls_deny(action: str, arn: str) -> dict[str, Any]:
-    """What ``enforce_tls`` means: deny ``action`` on the resource over plain HTTP."""
-    return {
-        "effect": "Deny",
-        "actions": [action],
-        "principal": {"AWS": ["*"]},
-        "resources": [arn],
-        "condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
 
@@ -191,19 +182,32 @@ class _Plan:
             keys.append(f"rule:{plan.warmer.rule_name}")
         if plan.scaling is not None:
             keys.append(f"scalable_target:{plan.scaling.resource_id}")
-        if plan.http is not None and plan.http.kind == "http_api":
+        if plan.http is not None and plan.http.endpoint == "http_api":
             keys += [f"api:{plan.http.name}", f"stage:{plan.http.name}/{plan.http.stage_name}"]
         return keys
 
     def queue_arn(self, key: str) -> str:
         return f.attribute(f.QUEUE, self.plan.queue(key).name, "arn", self.env)
 
+    def policies(self, statements: tuple[PolicyStatementPlan, ...]) -> list[Any]:
+        """A resource policy as the facts normalize it (one document, or none)."""
+        if not statements:
+            return []
+        return [[f.statement(statement_json(s, self.resolve), with_sid=True) for s in statements]]
+
     def resolve(self, value: Value) -> str:
+        if isinstance(value, Pseudo):
+            assert value.name == "account_id"
+            return self.env.account
         if not isinstance(value, Ref):
             return value
         attribute = {"arn": "arn", "stream_arn": "streamArn"}[value.attribute]
         kind, _, key = value.resource.partition(":")
-        if value.resource == LOG_GROUP:
+        if value.resource == ALARM_TOPIC_ID:
+            topic = self.topic_arn()
+            assert topic is not None
+            arn = topic
+        elif value.resource == LOG_GROUP_ID:
             name = self.plan.function.log_group_name
             arn = f.attribute(f.LOG_GROUP, name, attribute, self.env)
         elif kind == "table":
@@ -224,12 +228,11 @@ class _Plan:
 
     def async_invoke(self) -> dict[str, Any]:
         a = self.plan.alias
-        queue = a.async_on_failure_queue
         return {
             "target": self.alias_target,
             "max_retries": a.async_max_retries,
             "max_event_age_s": a.async_max_event_age_s,
-            "on_failure": None if queue is None else self.queue_arn(queue),
+            "on_failure": None if a.async_on_failure is None else self.resolve(a.async_on_failure),
             "on_success": None,
         }
 
@@ -301,9 +304,9 @@ class _Plan:
             out.append(permission | extra)
 
         h = self.plan.http
-        if h is not None and h.kind == "http_api":
+        if h is not None and h.endpoint == "http_api":
             allow("apigateway.amazonaws.com", {"api": h.name, "path": h.path})
-        if h is not None and h.kind == "function_url" and h.auth == "none":
+        if h is not None and h.endpoint == "function_url" and h.auth == "none":
             allow("*", action="lambda:InvokeFunctionUrl", url_auth_type="NONE")
             allow("*", via_function_url=True)
         if self.plan.warmer is not None:
@@ -317,7 +320,7 @@ class _Plan:
             if h.cors_origins
             else None
         )
-        if h.kind == "function_url":
+        if h.endpoint == "function_url":
             return {
                 "kind": "function_url",
                 "auth": f.HTTP_AUTH[h.auth],
@@ -410,31 +413,9 @@ class _Plan:
 
     def topics(self, m: MonitoringPlan) -> dict[str, Any]:
         out: dict[str, Any] = {
-            t.name: {
-                "kms_key": t.kms_key,
-                "policies": [[_tls_deny("sns:Publish", self.resolve(Ref(f"topic:{t.key}", "arn")))]]
-                if t.enforce_tls
-                else [],
-            }
+            t.name: {"kms_key": t.kms_key, "policies": self.policies(t.policy)}
             for t in self.plan.topics
         }
-        return out | self.alarm_topic(m)
-
-    def alarm_topic(self, m: MonitoringPlan) -> dict[str, Any]:
-        arn = self.topic_arn()
-        if m.topic_name is None or arn is None:
-            return {}
-        statements = []
-        if m.topic_enforce_tls:
-            statements.append(_tls_deny("sns:Publish", arn))
-        if m.topic_allow_cloudwatch:
-            statements.append(
-                {
-                    "effect": "Allow",
-                    "actions": ["sns:Publish"],
-                    "principal": {"Service": ["cloudwatch.amazonaws.com"]},
-                    "resources": [arn],
-                    "condition": {"StringEquals": {"aws:SourceAccount": self.env.account}},
-                }
-            )
-        return {m.topic_name: {"kms_key": None, "policies": [statements] if statements else []}}
+        if m.topic_name is not None:
+            out[m.topic_name] = {"kms_key": None, "policies": self.policies(m.topic_policy)}
+        return out

@@ -301,9 +301,9 @@ def _table(x: RecordedResource) -> dict[str, Any]:
 
 def _queue(r: _Resources, x: RecordedResource) -> dict[str, Any]:
     p = x.inputs
-    inline = [f.statements(p["policy"], with_sid=False)] if "policy" in p else []
+    inline = [f.statements(p["policy"], with_sid=True)] if "policy" in p else []
     attached = [
-        f.statements(q["policy"], with_sid=False)
+        f.statements(q["policy"], with_sid=True)
         for q in r.inputs("aws:sqs/queuePolicy:QueuePolicy")
         if q["queueUrl"] == x.outputs["url"]
     ]
@@ -439,9 +439,9 @@ def _alarm(x: Mapping[str, Any]) -> dict[str, Any]:
 
 def _topic(r: _Resources, x: RecordedResource) -> dict[str, Any]:
     arn = x.outputs["arn"]
-    inline = [f.statements(x.inputs["policy"], with_sid=False)] if "policy" in x.inputs else []
+    inline = [f.statements(x.inputs["policy"], with_sid=True)] if "policy" in x.inputs else []
     attached = [
-        f.statements(p["policy"], with_sid=False)
+        f.statements(p["policy"], with_sid=True)
         for p in r.inputs("aws:sns/topicPolicy:TopicPolicy")
         if p["arn"] == arn
     ]

@@ -161,7 +161,11 @@ class _Recorder:
             self._seen.add((type(obj).__name__, name))
             return _wrap(getattr(obj, name), self._seen)
         attr = getattr(type(obj), name)
-        assert callable(attr), f"{type(obj).__name__}.{name}"
+        if isinstance(attr, property):  # derived views (plan.tables) read fields through us
+            assert attr.fget is not None
+            return attr.fget(self)
+        if not callable(attr):  # class constants (a node's kind)
+            return attr
         return types.MethodType(attr, self)
 
 

@@ -12,13 +12,14 @@ from serverless_ml.core.plan_types import ServicePlan
 from serverless_ml.reference.scenarios import fraud_detection
 from serverless_ml.spec import (
     AlarmSettings,
+    AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
     HttpTrigger,
     InferenceServiceSpec,
     KinesisTrigger,
     NewStream,
-    NewTable,
+    ResultsTable,
     ScheduledAction,
     Warmer,
 )
@@ -34,18 +35,19 @@ PAGER = "arn:aws:sns:eu-west-1:123456789012:pager"
 
 def specs() -> dict[str, InferenceServiceSpec]:
     base = fraud_detection()
+    (stream,) = base.part(DynamoStreamTrigger)
     return {
         "fraud": base,
         "static": dataclasses.replace(
             base, name="fraud-static", concurrency=ConcurrencyPlan.static(3),
             reserved_concurrency=20,
-            http=HttpTrigger(kind="function_url", auth="none", route="POST /",
-                             cors_origins=("https://shop.example.com",)),
+            triggers=(HttpTrigger(kind="function_url", auth="none", route="POST /",
+                                  cors_origins=("https://shop.example.com",)), stream),
         ),
         "tracking": dataclasses.replace(
             base, name="fraud-tracking",
             concurrency=ConcurrencyPlan.target_tracking(min_capacity=2, max_capacity=20),
-            http=HttpTrigger(kind="function_url"),
+            triggers=(HttpTrigger(kind="function_url"), stream),
         ),
         "scheduled": dataclasses.replace(
             base, name="fraud-scheduled",
@@ -56,9 +58,9 @@ def specs() -> dict[str, InferenceServiceSpec]:
             ),
         ),
         "snapstart": dataclasses.replace(
-            base, name="fraud-snapstart", concurrency=ConcurrencyPlan.snapstart(), http=None,
-            tracing=False, results_table=None,
-            dynamo_streams=(
+            base, name="fraud-snapstart", concurrency=ConcurrencyPlan.snapstart(),
+            tracing=False, outputs=(),
+            triggers=(
                 DynamoStreamTrigger(
                     existing_stream_arn=EXISTING_STREAM, on_failure_queue_arn=EXISTING_QUEUE,
                     batch_size=500, max_batching_window_s=5, starting_position="TRIM_HORIZON",
@@ -71,22 +73,21 @@ def specs() -> dict[str, InferenceServiceSpec]:
             alarms=AlarmSettings(topic=ONCALL_TOPIC, extra_action_arns=(PAGER,), dashboard=False),
         ),
         "kinesis": dataclasses.replace(
-            base, name="iot-kinesis", http=None, dynamo_streams=(),
-            kinesis_streams=(
+            base, name="iot-kinesis",
+            triggers=(
                 KinesisTrigger(new_stream=NewStream(name_suffix="readings", mode="PROVISIONED",
                                                     shard_count=2, retention_hours=48)),
             ),
-            results_table=NewTable(name_suffix="anomalies", partition_key="device_id",
-                                   sort_key="timestamp"),
-            alert_topic=True,
+            outputs=(ResultsTable(name_suffix="anomalies", partition_key="device_id",
+                                  sort_key="timestamp"), AlertTopic()),
         ),
         "warmed": dataclasses.replace(
             base, name="fraud-warmed",
             concurrency=ConcurrencyPlan.on_demand(warmer=Warmer(rate_minutes=5, concurrency=2)),
-            http=HttpTrigger(kind="http_api", auth="none", route="PUT /v1/score",
-                             cors_origins=("https://a.example.com", "https://b.example.com"),
-                             throttle_rate_per_s=7, throttle_burst=9),
-            dynamo_streams=(), log_retention_days=7, tags={"team": "risk"},
+            triggers=(HttpTrigger(kind="http_api", auth="none", route="PUT /v1/score",
+                                  cors_origins=("https://a.example.com", "https://b.example.com"),
+                                  throttle_rate_per_s=7, throttle_burst=9),),
+            log_retention_days=7, tags={"team": "risk"},
         ),
     }  # fmt: skip
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from serverless_ml.core.iam import LOG_GROUP
-from serverless_ml.core.plan_types import Ref, ServicePlan, Value
-from tests.pulumi.harness import RecordedResource, Rendered
+from serverless_ml.core.alarms import ALARM_TOPIC_ID
+from serverless_ml.core.plan_types import LOG_GROUP_ID, Pseudo, Ref, ServicePlan, Value
+from tests.pulumi.harness import ACCOUNT, RecordedResource, Rendered
 
 _ATTRIBUTE = {"arn": "arn", "stream_arn": "streamArn"}
 
@@ -17,8 +17,11 @@ def created(render: Rendered, type_: str, physical_name: str) -> RecordedResourc
 
 def resource_of(render: Rendered, plan: ServicePlan, ref: Ref) -> RecordedResource:
     kind, _, key = ref.resource.partition(":")
-    if ref.resource == LOG_GROUP:
+    if ref.resource == LOG_GROUP_ID:
         return created(render, "aws:cloudwatch/logGroup:LogGroup", plan.function.log_group_name)
+    if ref.resource == ALARM_TOPIC_ID:
+        assert plan.monitoring.topic_name is not None
+        return created(render, "aws:sns/topic:Topic", plan.monitoring.topic_name)
     if kind == "table":
         return created(render, "aws:dynamodb/table:Table", plan.table(key).name)
     if kind == "queue":
@@ -35,6 +38,9 @@ def resource_of(render: Rendered, plan: ServicePlan, ref: Ref) -> RecordedResour
 def expected(render: Rendered, plan: ServicePlan, value: Value) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, Pseudo):
+        assert value.name == "account_id"
+        return ACCOUNT
     attribute = resource_of(render, plan, value).outputs[_ATTRIBUTE[value.attribute]]
     assert isinstance(attribute, str) and attribute.startswith("arn:aws:")
     return attribute + value.suffix

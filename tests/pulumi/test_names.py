@@ -105,7 +105,7 @@ def test_variant_only_children_are_pinned() -> None:
         ("aws:lambda/permission:Permission", "fraud-warmed-warmer-permission", FUNCTION),
     } <= warmed
     snap = _inventory(case("snapstart"))
-    assert (STREAM, "fraud-snapstart-stream-stream0", SERVICE) in snap
+    assert (STREAM, "fraud-snapstart-stream-payments", SERVICE) in snap
 
 
 def test_children_are_prefixed_with_the_component_name(any_case: Case) -> None:

@@ -11,9 +11,11 @@ import pulumi
 import pulumi_aws as aws
 
 from serverless_ml.core.alarms import dashboard_body
+from serverless_ml.core.plan_types import Ref
+from serverless_ml.core.policies import resource_policy_json
 from tests.pulumi.conftest import Case
 from tests.pulumi.harness import REGION, RecordedResource
-from tests.pulumi.resolve import created, expected
+from tests.pulumi.resolve import created, expected, resource_of
 
 FUNCTION = "aws:lambda/function:Function"
 ALIAS = "aws:lambda/alias:Alias"
@@ -71,10 +73,9 @@ def test_alias_and_async_config(any_case: Case) -> None:
     assert cfg["qualifier"] == plan.alias.name
     assert cfg["maximumRetryAttempts"] == plan.alias.async_max_retries
     assert cfg["maximumEventAgeInSeconds"] == plan.alias.async_max_event_age_s
-    assert plan.alias.async_on_failure_queue is not None
-    queue = created(
-        any_case.render, "aws:sqs/queue:Queue", plan.queue(plan.alias.async_on_failure_queue).name
-    )
+    assert isinstance(plan.alias.async_on_failure, Ref)
+    queue = resource_of(any_case.render, plan, plan.alias.async_on_failure)
+    assert queue.type == "aws:sqs/queue:Queue"
     assert cfg["destinationConfig"] == {"onFailure": {"destination": queue.outputs["arn"]}}
 
 
@@ -192,12 +193,15 @@ def test_queues(any_case: Case) -> None:
             for p in any_case.render.of_type("aws:sqs/queuePolicy:QueuePolicy")
             if p.inputs["queueUrl"] == queue.outputs["url"]
         ]
-        assert len(policies) == (1 if q.enforce_tls else 0)
+        assert len(policies) == (1 if q.policy else 0)
         for p in policies:
             (statement,) = json.loads(p.inputs["policy"])["Statement"]
             assert statement["Effect"] == "Deny"
-            assert statement["Resource"] == queue.outputs["arn"]
+            assert statement["Resource"] == [queue.outputs["arn"]]
             assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            assert json.loads(p.inputs["policy"]) == resource_policy_json(
+                q.policy, lambda v: expected(any_case.render, plan, v)
+            )
 
 
 def test_http(any_case: Case) -> None:
@@ -214,7 +218,7 @@ def test_http(any_case: Case) -> None:
         if h.cors_origins
         else None
     )
-    if h.kind == "function_url":
+    if h.endpoint == "function_url":
         assert apis == []
         (url,) = urls
         assert url.inputs == {
@@ -412,7 +416,10 @@ def test_topic_and_dashboard(any_case: Case) -> None:
         assert deny["Effect"] == "Deny"
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-        assert allow["Resource"] == topic.outputs["arn"]
+        assert allow["Resource"] == [topic.outputs["arn"]]
+        assert json.loads(policy.inputs["policy"]) == resource_policy_json(
+            mon.topic_policy, lambda v: expected(any_case.render, any_case.plan, v)
+        )
     dashboards = any_case.render.of_type("aws:cloudwatch/dashboard:Dashboard")
     if mon.dashboard_name is None:
         assert dashboards == []

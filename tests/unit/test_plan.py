@@ -15,12 +15,13 @@ from serverless_ml.core.plan_types import Ref, ServicePlan
 from serverless_ml.reference.scenarios import fraud_detection
 from serverless_ml.spec import (
     AlarmSettings,
+    AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
     HttpTrigger,
     KinesisTrigger,
     NewStream,
-    NewTable,
+    ResultsTable,
     SpecError,
     Warmer,
 )
@@ -99,8 +100,8 @@ def test_iam_is_least_privilege(plan: ServicePlan) -> None:
 def test_alarm_preset_is_alias_aware(plan: ServicePlan) -> None:
     keys = [a.key for a in plan.monitoring.alarms]
     assert keys == [
-        "errors", "error_rate_pct", "throttles", "duration_p99", "cold_starts", "iterator_age",
-        "failure_queue_depth", "pc_spillover", "pc_utilization",
+        "errors", "error_rate_pct", "throttles", "duration_p99", "cold_starts", "pc_spillover",
+        "pc_utilization", "iterator_age", "failure_queue_depth",
     ]  # fmt: skip
     errors = plan.monitoring.alarms[0]
     assert errors.metric is not None
@@ -115,7 +116,7 @@ def test_on_demand_plan_has_no_pc_alarms_or_scaling() -> None:
     spec = dataclasses.replace(
         fraud_detection(),
         concurrency=ConcurrencyPlan.on_demand(warmer=Warmer(rate_minutes=5, concurrency=2)),
-        dynamo_streams=(),
+        triggers=fraud_detection().part(HttpTrigger),
         alarms=AlarmSettings(topic=None, dashboard=False),
     )
     plan = build_plan(spec)
@@ -146,12 +147,15 @@ def test_existing_stream_and_function_url() -> None:
     arn = "arn:aws:dynamodb:us-east-1:123456789012:table/payments/stream/2026-01-01T00:00:00.000"
     spec = dataclasses.replace(
         fraud_detection(),
-        dynamo_streams=(DynamoStreamTrigger(existing_stream_arn=arn, batch_size=500),),
-        http=HttpTrigger(kind="function_url"),
+        triggers=(
+            DynamoStreamTrigger(existing_stream_arn=arn, batch_size=500),
+            HttpTrigger(kind="function_url"),
+        ),
     )
     plan = build_plan(spec)
     (m,) = plan.stream_mappings
-    assert m.source_arn == arn and m.source_table is None
+    assert m.source_arn == arn and m.key == "payments"
+    assert [t.key for t in plan.tables] == ["decisions"]
     list_streams = next(s for s in plan.iam if s.sid.startswith("ListStreams"))
     assert list_streams.resources == (
         "arn:aws:dynamodb:us-east-1:123456789012:table/payments/stream/*",
@@ -171,9 +175,11 @@ def test_existing_stream_and_function_url() -> None:
     ],
 )
 def test_stream_limits_are_checked(field: str, value: int, code: str) -> None:
-    (trigger,) = fraud_detection().dynamo_streams
+    base = fraud_detection()
+    (trigger,) = base.part(DynamoStreamTrigger)
     spec = dataclasses.replace(
-        fraud_detection(), dynamo_streams=(dataclasses.replace(trigger, **{field: value}),)
+        base,
+        triggers=(*base.part(HttpTrigger), dataclasses.replace(trigger, **{field: value})),
     )
     with pytest.raises(SpecError) as info:
         build_plan(spec)
@@ -183,11 +189,9 @@ def test_stream_limits_are_checked(field: str, value: int, code: str) -> None:
 def _kinesis_spec(**trigger: Any) -> Any:
     return dataclasses.replace(
         fraud_detection(),
-        dynamo_streams=(),
-        kinesis_streams=(KinesisTrigger(new_stream=NewStream(name_suffix="readings"), **trigger),),
-        results_table=NewTable(name_suffix="anomalies", partition_key="device_id",
-                               sort_key="timestamp"),
-        alert_topic=True,
+        triggers=(KinesisTrigger(new_stream=NewStream(name_suffix="readings"), **trigger),),
+        outputs=(ResultsTable(name_suffix="anomalies", partition_key="device_id",
+                              sort_key="timestamp"), AlertTopic()),
     )  # fmt: skip
 
 
@@ -250,10 +254,10 @@ def test_kinesis_spec_refusals() -> None:
         NewStream(name_suffix="s", retention_hours=12)
     with pytest.raises(SpecError, match="SML170"):
         NewStream(name_suffix="s", mode="BURST")  # type: ignore[arg-type]
-    with pytest.raises(SpecError, match="SML175"):
+    with pytest.raises(SpecError, match="SML167"):
         dataclasses.replace(
             _kinesis_spec(),
-            kinesis_streams=(
+            triggers=(
                 KinesisTrigger(new_stream=NewStream(name_suffix="a")),
                 KinesisTrigger(new_stream=NewStream(name_suffix="a")),
             ),

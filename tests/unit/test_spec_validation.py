@@ -11,12 +11,14 @@ from serverless_ml.reference.scenarios import fraud_detection
 from serverless_ml.spec import (
     AlarmSettings,
     AlarmThreshold,
+    AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
     HttpTrigger,
     InferenceServiceSpec,
     ModelArtifact,
     NewTable,
+    ResultsTable,
     ScheduledAction,
     SpecError,
     Warmer,
@@ -50,7 +52,13 @@ def _spec(**changes: Any) -> InferenceServiceSpec:
         ({"environment": {"AWS_REGION": "x"}}, "SML166", "reserved prefix"),
         ({"environment": {"bad-key": "x"}}, "SML165", "letters"),
         (
-            {"results_table": NewTable(name_suffix="transactions", partition_key="id")},
+            {"outputs": (ResultsTable(name_suffix="transactions", partition_key="id"),)},
+            "SML168",
+            "loop",
+        ),
+        (
+            {"outputs": (ResultsTable(name_suffix="decisions", partition_key="id"),
+                         AlertTopic(name_suffix="decisions"))},
             "SML167",
             "unique",
         ),
@@ -66,12 +74,12 @@ def test_spec_refusals(changes: dict[str, Any], code: str, hint: str) -> None:
 def test_results_table_cannot_be_the_triggering_table() -> None:
     with pytest.raises(SpecError) as info:
         _spec(
-            dynamo_streams=(
+            triggers=(
                 DynamoStreamTrigger(new_table=NewTable(name_suffix="t", partition_key="id")),
             ),
-            results_table=NewTable(name_suffix="t", partition_key="id"),
+            outputs=(ResultsTable(name_suffix="t", partition_key="id"),),
         )
-    assert info.value.code in ("SML167", "SML168")
+    assert info.value.code == "SML168"
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from serverless_ml.bundling.cache import default_cache_dir
 from serverless_ml.bundling.spec import Architecture
 from serverless_ml.core.limits import LAMBDA_UNZIPPED_BYTES, LAMBDA_ZIP_DIRECT_UPLOAD_BYTES
 from serverless_ml.core.plan_types import FunctionPlan
+from sml_handlers.runtime import env as handler_env
 
 SCENARIO: Final = "fraud-detection"
 WARM_INVOKES: Final = 2000
@@ -204,7 +205,7 @@ def lambda_environment(function: FunctionPlan, task_root: Path) -> dict[str, str
         **function.literal_environment(),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "SML_MODEL_DIR": str(task_root / "model"),
+        handler_env.MODEL_DIR: str(task_root / "model"),
     }
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from serverless_ml.local.kinesis_esm import lambda_record
 from serverless_ml.models.iot_data import generate_readings
+from sml_handlers.runtime import env as handler_env
 
 MODEL_DIR: Final = Path(__file__).resolve().parents[1] / "models" / "artifacts" / "iot"
 BATCH_SIZES: Final = (1, 100, 1000)
@@ -43,15 +44,15 @@ print(json.dumps({"init_ms": total, "session_ms": handler.MODEL.load_ms,
 
 def load_handler(model_dir: Path = MODEL_DIR) -> ModuleType:
     """``sml_handlers.iot.handler`` imported (INIT) with ``model_dir``; the env is restored."""
-    previous = os.environ.get("SML_MODEL_DIR")
-    os.environ["SML_MODEL_DIR"] = str(model_dir)
+    previous = os.environ.get(handler_env.MODEL_DIR)
+    os.environ[handler_env.MODEL_DIR] = str(model_dir)
     try:
         return importlib.import_module("sml_handlers.iot.handler")
     finally:
         if previous is None:
-            os.environ.pop("SML_MODEL_DIR", None)
+            os.environ.pop(handler_env.MODEL_DIR, None)
         else:
-            os.environ["SML_MODEL_DIR"] = previous
+            os.environ[handler_env.MODEL_DIR] = previous
 
 
 def kinesis_records(n: int, *, seed: int = 7) -> list[dict[str, Any]]:
@@ -100,7 +101,7 @@ def _rate(action: Callable[[], int], *, min_records: int, repeats: int) -> float
 
 def measure_init(runs: int, *, python: str | None = None) -> dict[str, Any]:
     """Median INIT (import of the handler module: model load + warm-up) in fresh processes."""
-    env = {**os.environ, "SML_MODEL_DIR": str(MODEL_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, handler_env.MODEL_DIR: str(MODEL_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
     samples: list[dict[str, float]] = []
     for _ in range(runs):
         out = subprocess.run(
