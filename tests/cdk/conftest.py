@@ -14,7 +14,7 @@ from aws_cdk import Stack
 
 from serverless_ml.cdk import InferenceService
 from serverless_ml.reference.cdk_app import build_app
-from serverless_ml.reference.scenarios import fraud_detection
+from serverless_ml.reference.scenarios import STACK_IDS, fraud_detection
 from serverless_ml.spec import (
     AlarmSettings,
     AlertTopic,
@@ -98,10 +98,9 @@ def _synthesize(outdir: Path) -> Synth:
     services = {
         key: InferenceService(variants, key, spec=spec) for key, spec in variant_specs().items()
     }
-    fraud = app.node.find_child("FraudDetectionStack")
-    services["Fraud"] = fraud.node.find_child("Service")  # type: ignore[assignment]
-    iot = app.node.find_child("IoTAnomalyStack")
-    services["IoT"] = iot.node.find_child("Service")  # type: ignore[assignment]
+    for scenario, stack_id in STACK_IDS.items():  # every reference scenario, by its name
+        stack = app.node.find_child(stack_id)
+        services[scenario] = stack.node.find_child("Service")  # type: ignore[assignment]
     app.synth()  # the cdk-nag gate: raises on any unacknowledged finding
     templates = {
         p.name.removesuffix(".template.json"): json.loads(p.read_text())

@@ -18,8 +18,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from serverless_ml.reference.scenarios import STACK_IDS
+
 HERE = Path(__file__).parent
-REFERENCE_STACKS = {"FraudDetectionStack": "fraud-detection", "IoTAnomalyStack": "iot-anomaly"}
+REFERENCE_STACKS = {stack: scenario for scenario, stack in STACK_IDS.items()}
 
 _ASSET = re.compile(r"\b[0-9a-f]{64}\b")
 _VERSION_ID = re.compile(r"(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}")

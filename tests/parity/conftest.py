@@ -13,7 +13,7 @@ from constructs import IConstruct
 
 from serverless_ml.core.plan import build_plan
 from serverless_ml.core.plan_types import ServicePlan
-from serverless_ml.reference.scenarios import SCENARIOS
+from serverless_ml.reference.scenarios import SCENARIOS, STACK_IDS
 from serverless_ml.spec import InferenceServiceSpec
 from tests.cdk.conftest import Synth, synth, variant_specs
 from tests.pulumi import conftest as pulumi_cases
@@ -21,16 +21,13 @@ from tests.pulumi.harness import DEFAULT_ENV, Env, Rendered, render
 
 __all__ = ["synth"]  # the session synth of tests/cdk (memoized there: one jsii synth)
 
-STACK_OF = {"Fraud": "FraudDetectionStack", "IoT": "IoTAnomalyStack"} | {
-    key: "VariantsStack" for key in variant_specs()
-}
+STACK_OF = dict(STACK_IDS) | {key: "VariantsStack" for key in variant_specs()}
 
 
 def cdk_specs() -> dict[str, InferenceServiceSpec]:
     """The spec behind each ``Synth.services`` key (as ``build_app`` builds the fraud stack)."""
     return {
-        "Fraud": SCENARIOS["fraud-detection"](concurrency=None),
-        "IoT": SCENARIOS["iot-anomaly"](concurrency=None),
+        **{scenario: make(concurrency=None) for scenario, make in SCENARIOS.items()},
         **variant_specs(),
     }
 

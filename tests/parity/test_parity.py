@@ -86,7 +86,7 @@ def _fraud_resources(template: dict[str, Any], case: CdkCase) -> dict[str, dict[
 
 
 def test_a_drifted_template_is_caught(synth: Synth) -> None:
-    case = make_cdk_case(synth, "Fraud")
+    case = make_cdk_case(synth, "fraud-detection")
     template = copy.deepcopy(case.template)
     props = _fraud_resources(template, case)
     props["AWS::Lambda::EventSourceMapping"]["BatchSize"] += 1
@@ -107,7 +107,7 @@ def test_a_drifted_template_is_caught(synth: Synth) -> None:
 
 
 def test_a_rendered_property_no_fact_reads_fails(synth: Synth) -> None:
-    case = make_cdk_case(synth, "Fraud")
+    case = make_cdk_case(synth, "fraud-detection")
     template = copy.deepcopy(case.template)
     _fraud_resources(template, case)["AWS::Lambda::Function"]["Layers"] = ["arn:aws:lambda:x"]
     with pytest.raises(AssertionError, match=r"AWS::Lambda::Function', 'Layers'"):
@@ -123,7 +123,7 @@ def _drift(rendered: Rendered, type_: str, **inputs: Any) -> Rendered:
 
 
 def test_a_drifted_pulumi_render_is_caught(synth: Synth) -> None:
-    case = as_pulumi(make_cdk_case(synth, "Fraud"))
+    case = as_pulumi(make_cdk_case(synth, "fraud-detection"))
     drifted = _drift(case.rendered, "aws:cloudwatch/metricAlarm:MetricAlarm", threshold=7)
     drifted = _drift(drifted, "aws:lambda/alias:Alias", functionVersion="$LATEST")
     drifted = _drift(drifted, "aws:sqs/queue:Queue", sqsManagedSseEnabled=False)
