@@ -217,3 +217,20 @@ def test_edge_refusals(changes: dict[str, object], code: str) -> None:
     with pytest.raises(SpecError) as info:
         _edge(**changes)
     assert info.value.code == code
+
+
+def test_edge_config_is_baked_into_the_bundle_not_the_environment(tmp_path: Path) -> None:
+    from serverless_ml.bundling.from_plan import spec_from_plan
+    from sml_handlers.runtime.config import baked_config
+
+    bundle = spec_from_plan(build_edge_plan(_edge()).function, cache_dir=tmp_path)
+    ((destination, source),) = bundle.extra_files
+    assert destination == env.BAKED_CONFIG_FILE
+    (tmp_path / "task").mkdir()
+    (tmp_path / "task" / destination).write_bytes(source.read_bytes())
+    assert baked_config(tmp_path / "task") == {"VARIANTS": "a,b,c"}
+    assert baked_config(tmp_path) == {}
+    other = spec_from_plan(build_edge_plan(_edge(config={"VARIANTS": "a"})).function,
+                           cache_dir=tmp_path)  # fmt: skip
+    assert other.extra_files[0][1] != source, "the config's content names its file"
+    assert spec_from_plan(build_plan(fraud_detection()).function).extra_files == ()

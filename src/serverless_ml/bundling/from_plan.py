@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from pathlib import Path
 
 from serverless_ml.bundling.builder import build_bundle
+from serverless_ml.bundling.cache import default_cache_dir
 from serverless_ml.bundling.errors import INVALID_SPEC, BundleError
 from serverless_ml.bundling.sizes import check_bundle_size
 from serverless_ml.bundling.spec import Architecture, Bundle, BundleSpec
 from serverless_ml.core.plan_types import FunctionPlan
+from sml_handlers.runtime import env
 
 
-def spec_from_plan(function: FunctionPlan) -> BundleSpec:
-    """The ``BundleSpec`` for a planned function (architecture and runtime as planned)."""
+def spec_from_plan(function: FunctionPlan, *, cache_dir: Path | None = None) -> BundleSpec:
+    """The ``BundleSpec`` for a planned function (architecture and runtime as planned); the
+    plan's baked config becomes ``sml_config.json`` in the bundle root."""
     plan = function.bundle
     architecture: Architecture
     if plan.architecture == "arm64":
@@ -28,7 +34,25 @@ def spec_from_plan(function: FunctionPlan) -> BundleSpec:
         requirements=plan.requirements,
         python_version=plan.python_version,
         architecture=architecture,
+        extra_files=_baked_config_files(plan.baked_config, cache_dir),
     )
+
+
+def _baked_config_files(
+    config: tuple[tuple[str, str], ...], cache_dir: Path | None
+) -> tuple[tuple[str, Path], ...]:
+    """The config as a content-addressed file in the cache (so the bundle hash follows it)."""
+    if not config:
+        return ()
+    text = json.dumps(dict(config), sort_keys=True, indent=1) + "\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    path = default_cache_dir(cache_dir) / "config" / f"{digest}.json"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".tmp-{os.getpid()}")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    return ((env.BAKED_CONFIG_FILE, path),)
 
 
 def bundle_function(
@@ -36,7 +60,7 @@ def bundle_function(
 ) -> Bundle:
     """Build the function's artifact and check it against the plan's size limits."""
     bundle = build_bundle(
-        spec_from_plan(function),
+        spec_from_plan(function, cache_dir=cache_dir),
         cache_dir=cache_dir,
         target_python=target_python,
         enforce_limits=False,

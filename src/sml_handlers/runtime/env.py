@@ -21,3 +21,7 @@ LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 # Set by Lambda in every environment.
 FUNCTION_NAME: Final = "AWS_LAMBDA_FUNCTION_NAME"
 FUNCTION_MEMORY_MB: Final = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+
+# Not a variable: the file in the bundle root that carries config where the shape allows no
+# environment (Lambda@Edge). JSON object of strings, written by the bundler from the plan.
+BAKED_CONFIG_FILE: Final = "sml_config.json"
