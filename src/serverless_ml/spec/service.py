@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 from serverless_ml.core import limits
 from serverless_ml.spec.alarms import AlarmSettings
@@ -14,7 +14,7 @@ from serverless_ml.spec.concurrency import ConcurrencyPlan
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
 from serverless_ml.spec.outputs import AlertTopic, Output, ResultsTable
-from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, KinesisTrigger, Trigger
+from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, Trigger
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
@@ -219,5 +219,5 @@ class InferenceServiceSpec:
         return tuple(p for p in self.parts if isinstance(p, kind))
 
 
-TRIGGER_TYPES = (HttpTrigger, DynamoStreamTrigger, KinesisTrigger)
-OUTPUT_TYPES = (ResultsTable, AlertTopic)
+TRIGGER_TYPES: tuple[type, ...] = get_args(Trigger)  # add a kind to the union, not here
+OUTPUT_TYPES: tuple[type, ...] = get_args(Output)
