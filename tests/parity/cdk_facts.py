@@ -62,7 +62,45 @@ def _facts(t: Template) -> f.Facts:
             p["DashboardName"]: json.loads(t.ev(p["DashboardBody"]))
             for p in t.of("AWS::CloudWatch::Dashboard").values()
         },
+        "buckets": {
+            t.ev(p["BucketName"]): _bucket(t, lid, p) for lid, p in t.of("AWS::S3::Bucket").items()
+        },
+        "bucket_notifications": f.notifications(
+            {
+                "bucket": t.ev(p["BucketName"]),
+                "target": t.ev(c["Function"]),
+                "events": [c["Event"]],
+                **_key_filter(c.get("Filter", {}).get("S3Key", {}).get("Rules", [])),
+            }
+            for p in t.of("AWS::S3::Bucket").values()
+            for c in p.get("NotificationConfiguration", {}).get("LambdaConfigurations", [])
+        ),
         "tags": _all_tags(t),
+    }
+
+
+def _key_filter(rules: list[Mapping[str, Any]]) -> dict[str, Any]:
+    by_name = {r["Name"].lower(): r["Value"] for r in rules}
+    return {"prefix": by_name.get("prefix"), "suffix": by_name.get("suffix")}
+
+
+def _bucket(t: Template, logical: str, p: Mapping[str, Any]) -> dict[str, Any]:
+    resource = t.resources[logical]
+    block = p.get("PublicAccessBlockConfiguration", {})
+    (rule,) = p.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [{}])
+    return {
+        "versioned": p.get("VersioningConfiguration", {}).get("Status") == "Enabled",
+        "encryption": rule.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm"),
+        "public_access_block": {
+            flag: bool(block.get("".join(w.capitalize() for w in flag.split("_")), False))
+            for flag in f.PUBLIC_ACCESS_FLAGS
+        },
+        "policies": [
+            f.statements(t.ev(x["PolicyDocument"]), with_sid=True)
+            for x in t.of("AWS::S3::BucketPolicy").values()
+            if x["Bucket"] == {"Ref": logical}
+        ],
+        "retain_on_delete": resource.get("DeletionPolicy") == "Retain",
     }
 
 
@@ -93,6 +131,7 @@ def _all_tags(t: Template) -> dict[str, dict[str, str]]:
             f"scalable_target:{p['ResourceId']}"
         ),
         "AWS::Lambda::EventSourceMapping": lambda p: f"mapping:{t.ev(p['EventSourceArn'])}",
+        "AWS::S3::Bucket": lambda p: f"bucket:{t.ev(p['BucketName'])}",
     }
     out = {}
     for r in t.resources.values():
@@ -248,6 +287,7 @@ def _permission(t: Template, p: Mapping[str, Any]) -> dict[str, Any]:
         "source": None if source is None else _source(t, source),
         "url_auth_type": p.get("FunctionUrlAuthType"),
         "via_function_url": p.get("InvokedViaFunctionUrl", False),
+        "source_account": t.ev(p.get("SourceAccount")),
     }
 
 

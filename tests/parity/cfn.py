@@ -38,6 +38,7 @@ _KINDS = {
     "AWS::SNS::Topic": _Kind(f.TOPIC, "TopicName", "arn"),
     "AWS::Kinesis::Stream": _Kind(f.KINESIS, "Name", "name"),
     "AWS::Events::Rule": _Kind(f.RULE, "Name", "name"),
+    "AWS::S3::Bucket": _Kind(f.BUCKET, "BucketName", "name"),
 }
 _GET_ATT = {"Arn": "arn", "StreamArn": "streamArn", "TopicArn": "arn", "QueueUrl": "url"}
 

@@ -43,6 +43,8 @@ SECTIONS = (
     "alarms",
     "topics",
     "dashboards",
+    "buckets",
+    "bucket_notifications",
     "tags",
 )
 
@@ -56,6 +58,23 @@ QUEUE = "aws:sqs/queue:Queue"
 TOPIC = "aws:sns/topic:Topic"
 KINESIS = "aws:kinesis/stream:Stream"
 RULE = "aws:cloudwatch/eventRule:EventRule"
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                       "restrict_public_buckets")  # fmt: skip
+
+
+def notifications(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Bucket notifications grouped by (bucket, target, prefix, suffix) with their events
+    sorted: CloudFormation lists one configuration per event, Pulumi one with a list."""
+    grouped: dict[tuple[Any, ...], set[str]] = {}
+    for e in entries:
+        key = (e["bucket"], e["target"], e["prefix"], e["suffix"])
+        grouped.setdefault(key, set()).update(e["events"])
+    return records(
+        {"bucket": b, "target": t, "prefix": p, "suffix": s, "events": sorted(events)}
+        for (b, t, p, s), events in grouped.items()
+    )
+
 
 HTTP_AUTH = {"iam": "AWS_IAM", "none": "NONE"}  # the plan's word -> the services' word
 

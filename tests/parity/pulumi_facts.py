@@ -74,7 +74,56 @@ def _facts(r: _Resources) -> f.Facts:
             x["dashboardName"]: json.loads(x["dashboardBody"])
             for x in r.inputs("aws:cloudwatch/dashboard:Dashboard")
         },
+        "buckets": {x.inputs["bucket"]: _bucket(r, x) for x in r.of(f.BUCKET)},
+        "bucket_notifications": f.notifications(
+            {
+                "bucket": x["bucket"],
+                "target": c["lambdaFunctionArn"],
+                "events": c["events"],
+                "prefix": c.get("filterPrefix"),
+                "suffix": c.get("filterSuffix"),
+            }
+            for x in r.inputs("aws:s3/bucketNotification:BucketNotification")
+            for c in x.get("lambdaFunctions", [])
+        ),
         "tags": _all_tags(r),
+    }
+
+
+def _bucket(r: _Resources, x: RecordedResource) -> dict[str, Any]:
+    """The bucket and the configuration resources that name it."""
+    name = x.inputs["bucket"]
+
+    def config(type_: str) -> list[dict[str, Any]]:
+        return [c for c in r.inputs(f"aws:s3/{type_}") if c["bucket"] == name]
+
+    versioning = config("bucketVersioning:BucketVersioning")
+    encryption = config(
+        "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    blocks = config("bucketPublicAccessBlock:BucketPublicAccessBlock")
+    (block,) = blocks or [{}]
+    algorithms = [
+        rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+        for e in encryption
+        for rule in e["rules"]
+    ]
+    return {
+        "versioned": any(v["versioningConfiguration"]["status"] == "Enabled" for v in versioning),
+        "encryption": algorithms[0] if algorithms else None,
+        "public_access_block": {
+            flag: bool(
+                block.get(
+                    "".join(w if i == 0 else w.capitalize() for i, w in enumerate(flag.split("_"))),
+                    False,
+                )
+            )
+            for flag in f.PUBLIC_ACCESS_FLAGS
+        },
+        "policies": [
+            f.statements(p["policy"], with_sid=True) for p in config("bucketPolicy:BucketPolicy")
+        ],
+        "retain_on_delete": x.retain_on_delete,
     }
 
 
@@ -189,6 +238,7 @@ def _all_tags(r: _Resources) -> dict[str, dict[str, str]]:
         "aws:lambda/eventSourceMapping:EventSourceMapping": lambda x: (
             f"mapping:{x['eventSourceArn']}"
         ),
+        f.BUCKET: lambda x: f"bucket:{x['bucket']}",
     }
     out = {}
     for x in r.all:
@@ -279,6 +329,7 @@ def _permission(r: _Resources, x: Mapping[str, Any]) -> dict[str, Any]:
         "source": source,
         "url_auth_type": x.get("functionUrlAuthType"),
         "via_function_url": x.get("invokedViaFunctionUrl", False),
+        "source_account": x.get("sourceAccount"),
     }
 
 

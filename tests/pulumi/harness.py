@@ -136,6 +136,9 @@ def computed(
         return {"arn": _arn("iam", f"role/{physical}", regional=False)}
     if type_ == "aws:sns/topic:Topic":
         return {"arn": _arn("sns", physical)}
+    if type_ == "aws:s3/bucket:Bucket":
+        bucket = str(inputs.get("bucket", name))
+        return {"arn": f"arn:{env.partition}:s3:::{bucket}", "bucket": bucket, "id": bucket}
     if type_ == "aws:kinesis/stream:Stream":
         return {"arn": _arn("kinesis", f"stream/{physical}")}
     if type_ == "aws:cloudwatch/eventRule:EventRule":
@@ -218,6 +221,10 @@ class RecordingMocks(Mocks):
         # An empty failure list, not None: the mock monitor iterates it.
         self.calls.append((args.token, dict(args.args)))
         region, account = self.env.region, self.env.account
+        if args.token == "aws:index/getPartition:getPartition":
+            partition = self.env.partition
+            suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+            return {"id": partition, "partition": partition, "dnsSuffix": suffix}, []
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": region, "name": region, "region": region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws, Fn, Stack
 from constructs import IConstruct
 
-from serverless_ml.core.plan_types import Pseudo, Ref, Value
+from serverless_ml.core.plan_types import Joined, Pseudo, Ref, Value
 
-_PSEUDO = {"account_id": Aws.ACCOUNT_ID}
+_PSEUDO = {"account_id": Aws.ACCOUNT_ID, "region": Aws.REGION, "partition": Aws.PARTITION}
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,19 @@ class RefResolver:
             return value
         if isinstance(value, Pseudo):
             return _PSEUDO[value.name]
+        if isinstance(value, Joined):
+            return Fn.join("", [self.resolve(part) for part in value.parts])
         return self._get(value).token() + value.suffix
+
+    def element(self, resource: str) -> IConstruct:
+        """The L1 element registered for a plan node id."""
+        for (registered, _), attribute in self._attributes.items():
+            if registered == resource:
+                return attribute.scope
+        raise KeyError(f"no resource registered for {resource!r}")
+
+    def _any_scope(self) -> IConstruct:
+        return next(iter(self._attributes.values())).scope
 
     def resolve_all(self, values: tuple[Value, ...]) -> list[str]:
         return [self.resolve(v) for v in values]
@@ -51,8 +63,8 @@ class RefResolver:
         ``arn:<AWS::Partition>:...``)."""
         if isinstance(value, str):
             return value
-        if isinstance(value, Pseudo):
-            return f"<AWS::{value.name}>"
+        if isinstance(value, Pseudo | Joined):
+            return _flatten(Stack.of(self._any_scope()).resolve(self.resolve(value)))
         stack = Stack.of(self._get(value).scope)
         return _flatten(stack.resolve(self.resolve(value)))
 

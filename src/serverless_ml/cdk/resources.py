@@ -1,6 +1,6 @@
 """CDK render functions for the plan's resource nodes (created before the function): one per
 node type, registered in ``RESOURCE_RENDERERS``. Construct ids (API): ``Table-<key>``,
-``Queue-<key>``, ``Kinesis-<key>``, ``Topic-<key>``."""
+``Queue-<key>``, ``Kinesis-<key>``, ``Topic-<key>``, ``Bucket-<key>``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -19,6 +20,7 @@ from serverless_ml.cdk.l1 import cfn_of
 from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.core.plan_types import (
+    BucketPlan,
     KinesisStreamPlan,
     PolicyStatementPlan,
     QueuePlan,
@@ -114,9 +116,40 @@ def render_topic(scope: Construct, t: TopicPlan, refs: RefResolver) -> sns.Topic
     return topic
 
 
+def render_bucket(scope: Construct, b: BucketPlan, refs: RefResolver) -> s3.Bucket:
+    """Named from the plan (``<service>-<key>-<account>-<region>``); nothing in the stack
+    refers to it by ``Ref``, so its notification can depend on the invoke permission."""
+    bucket = s3.Bucket(
+        scope,
+        f"Bucket-{b.key}",
+        bucket_name=refs.resolve(b.name),
+        encryption=s3.BucketEncryption.S3_MANAGED
+        if b.encryption == "AES256"
+        else s3.BucketEncryption.KMS_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL if b.block_public_access else None,
+        versioned=b.versioned,
+        removal_policy=RemovalPolicy.RETAIN if b.retain_on_delete else RemovalPolicy.DESTROY,
+    )
+    refs.register(
+        b.node_id, cfn_of(bucket), arn=lambda: bucket.bucket_arn, name=lambda: bucket.bucket_name
+    )
+    for statement in policy_statements(b.policy, refs):
+        bucket.add_to_resource_policy(statement)
+    acknowledge(
+        bucket,
+        "AwsSolutions",
+        "AwsSolutions-S1",
+        "uploads are processed once and their results recorded (table / result objects); "
+        "server access logs would need a second bucket per service: enable CloudTrail S3 data "
+        "events in the account for an audit trail",
+    )
+    return bucket
+
+
 RESOURCE_RENDERERS: dict[type, Callable[[Construct, Any, RefResolver], Construct]] = {
     TablePlan: render_table,
     QueuePlan: render_queue,
     KinesisStreamPlan: render_stream,
     TopicPlan: render_topic,
+    BucketPlan: render_bucket,
 }

@@ -8,6 +8,7 @@ from typing import Any
 from aws_cdk import Tags
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -19,6 +20,7 @@ from serverless_ml.cdk.resources import RESOURCE_RENDERERS
 from serverless_ml.cdk.triggers import BINDING_RENDERERS, HttpEndpoint
 from serverless_ml.core.plan import build_plan
 from serverless_ml.core.plan_types import (
+    BucketPlan,
     KinesisStreamPlan,
     QueuePlan,
     ServicePlan,
@@ -95,6 +97,10 @@ class InferenceService(Construct):
     @property
     def topics(self) -> dict[str, sns.Topic]:
         return self._rendered(TopicPlan, sns.Topic)
+
+    @property
+    def buckets(self) -> dict[str, s3.Bucket]:
+        return self._rendered(BucketPlan, s3.Bucket)
 
     @property
     def http(self) -> HttpEndpoint | None:

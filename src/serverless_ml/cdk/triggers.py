@@ -9,12 +9,13 @@ from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from serverless_ml.cdk.log_groups import log_group
 from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
-from serverless_ml.core.plan_types import HttpPlan, StreamMappingPlan
+from serverless_ml.core.plan_types import BucketNotificationPlan, HttpPlan, StreamMappingPlan
 
 
 class HttpEndpoint(Construct):
@@ -142,6 +143,51 @@ class StreamMapping(Construct):
         )
 
 
+class BucketNotification(Construct):
+    """The bucket's own notification configuration (on its L1) invoking the alias, created
+    after the invoke permission that names the bucket by its ARN. Child: ``Permission``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        plan: BucketNotificationPlan,
+        alias: lambda_.IAlias,
+        refs: RefResolver,
+    ) -> None:
+        super().__init__(scope, id)
+        self.permission = lambda_.CfnPermission(
+            self,
+            "Permission",
+            action="lambda:InvokeFunction",
+            function_name=alias.function_arn,
+            principal=plan.principal,
+            source_arn=refs.resolve(plan.bucket_arn),
+            source_account=refs.resolve(plan.source_account),
+        )
+        bucket = refs.element(plan.bucket.resource)
+        assert isinstance(bucket, s3.CfnBucket)
+        cfn = s3.CfnBucket
+        rules = [cfn.FilterRuleProperty(name="prefix", value=plan.prefix)] * bool(plan.prefix)
+        rules += [cfn.FilterRuleProperty(name="suffix", value=plan.suffix)] * bool(plan.suffix)
+        bucket.notification_configuration = cfn.NotificationConfigurationProperty(
+            lambda_configurations=[
+                cfn.LambdaConfigurationProperty(
+                    event=event,
+                    function=alias.function_arn,
+                    filter=cfn.NotificationFilterProperty(
+                        s3_key=cfn.S3KeyFilterProperty(rules=rules)
+                    )
+                    if rules
+                    else None,
+                )
+                for event in plan.events
+            ]
+        )
+        bucket.add_resource_dependency(self.permission)
+
+
 def render_http(
     scope: Construct, plan: HttpPlan, alias: lambda_.IAlias, refs: RefResolver
 ) -> HttpEndpoint:
@@ -154,12 +200,20 @@ def render_mapping(
     return StreamMapping(scope, f"Stream-{plan.key}", plan=plan, alias=alias, refs=refs)
 
 
+def render_notification(
+    scope: Construct, plan: BucketNotificationPlan, alias: lambda_.IAlias, refs: RefResolver
+) -> BucketNotification:
+    return BucketNotification(scope, f"S3-{plan.key}", plan=plan, alias=alias, refs=refs)
+
+
 BINDING_RENDERERS: dict[
     type, Callable[[Construct, Any, lambda_.IAlias, RefResolver], Construct]
 ] = {
     HttpPlan: render_http,
     StreamMappingPlan: render_mapping,
+    BucketNotificationPlan: render_notification,
 }
-"""Plan binding type -> render function (construct ids: ``Http``, ``Stream-<key>``)."""
+"""Plan binding type -> render function (construct ids: ``Http``, ``Stream-<key>``,
+``S3-<key>``)."""
 
-__all__ = ["BINDING_RENDERERS", "HttpEndpoint", "StreamMapping"]
+__all__ = ["BINDING_RENDERERS", "BucketNotification", "HttpEndpoint", "StreamMapping"]

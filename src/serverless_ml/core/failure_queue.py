@@ -6,7 +6,7 @@ from __future__ import annotations
 from serverless_ml.core import defaults, naming
 from serverless_ml.core.alarms import alarm
 from serverless_ml.core.fragments import Fragment
-from serverless_ml.core.plan_types import AlarmPlan, IamStatement, MetricPlan, QueuePlan, Ref
+from serverless_ml.core.plan_types import AlarmPlan, IamStatement, MetricPlan, QueuePlan
 from serverless_ml.core.policies import deny_insecure_sqs
 from serverless_ml.spec.alarms import AlarmSettings
 
@@ -14,7 +14,7 @@ FAILURE_QUEUE = "failures"
 
 
 def failure_queue_plan(service: str) -> QueuePlan:
-    arn = Ref(f"{QueuePlan.kind}:{FAILURE_QUEUE}", "arn")
+    arn = QueuePlan.reference(FAILURE_QUEUE, "arn")
     return QueuePlan(
         key=FAILURE_QUEUE,
         name=naming.failure_queue_name(service),

@@ -38,6 +38,15 @@ class PartContext:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AsyncInvoke:
+    """The alias' asynchronous-invocation config a part asks for (one per alias)."""
+
+    max_retries: int
+    max_event_age_s: int
+    on_failure: Value
+
+
+@dataclass(frozen=True, kw_only=True)
 class Fragment:
     resources: tuple[ResourcePlan, ...] = ()
     bindings: tuple[BindingPlan, ...] = ()
@@ -45,6 +54,7 @@ class Fragment:
     statements: tuple[IamStatement, ...] = ()
     alarms: tuple[AlarmPlan, ...] = ()
     widgets: tuple[DashboardWidgetPlan, ...] = ()
+    async_invoke: tuple[AsyncInvoke, ...] = ()
 
 
 def compose(fragments: Iterable[Fragment]) -> Fragment:
@@ -55,10 +65,11 @@ def compose(fragments: Iterable[Fragment]) -> Fragment:
     composed = Fragment(
         resources=tuple(n for f in parts for n in f.resources),
         bindings=tuple(n for f in parts for n in f.bindings),
-        environment=tuple(e for f in parts for e in f.environment),
+        environment=_once((e for f in parts for e in f.environment), key=lambda e: e[0]),
         statements=tuple(s for f in parts for s in f.statements),
         alarms=_once((a for f in parts for a in f.alarms), key=lambda a: a.key),
         widgets=_once((w for f in parts for w in f.widgets), key=lambda w: w.title),
+        async_invoke=_once((a for f in parts for a in f.async_invoke), key=lambda a: "alias"),
     )
     _unique([n.node_id for n in (*composed.resources, *composed.bindings)], "node id")
     _unique([name for name, _ in composed.environment], "environment variable")

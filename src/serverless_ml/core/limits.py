@@ -23,6 +23,10 @@ LAMBDA_EPHEMERAL_MAX_MB: Final = 10_240
 LAMBDA_TIMEOUT_MAX_S: Final = 900
 LAMBDA_SYNC_PAYLOAD_BYTES: Final = 6 * MB
 LAMBDA_ASYNC_PAYLOAD_BYTES: Final = 1 * MB
+# Asynchronous invocation (EventInvokeConfig): 0-2 retries, event age 60 s - 6 h.
+# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+LAMBDA_ASYNC_RETRIES_MAX: Final = 2
+LAMBDA_ASYNC_EVENT_AGE_RANGE_S: Final = (60, 21_600)
 LAMBDA_SCALING_ENVS_PER_10S: Final = 1_000
 LAMBDA_RESERVED_CONCURRENCY_MAX: Final = 1_000  # default account quota (soft)
 LAMBDA_LOG_RETENTION_DAYS: Final = (
@@ -98,3 +102,18 @@ SNAPSTART_CACHE_MIN_S: Final = 3 * 3600
 # INIT is billed like duration for on-demand zip functions on managed runtimes since 2025-08-01
 # (https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/).
 LAMBDA_INIT_BILLED: Final = True
+
+
+# --- S3 ----------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (3-63 chars,
+# lowercase letters, digits, '-', '.'); event types from the notification event list:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+S3_BUCKET_NAME_MAX: Final = 63
+S3_OBJECT_KEY_MAX_BYTES: Final = 1024
+S3_EVENT_TYPES: Final = (
+    "s3:ObjectCreated:*",
+    "s3:ObjectCreated:Put",
+    "s3:ObjectCreated:Post",
+    "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload",
+)

@@ -12,19 +12,23 @@ from typing import Any
 
 from serverless_ml.core.fragments import Fragment, PartContext
 from serverless_ml.core.outputs.alert_topic import alert_topic_fragment
+from serverless_ml.core.outputs.result_objects import result_objects_fragment
 from serverless_ml.core.outputs.results_table import results_table_fragment
 from serverless_ml.core.triggers.dynamodb import dynamodb_fragment
 from serverless_ml.core.triggers.http import http_fragment
 from serverless_ml.core.triggers.kinesis import kinesis_fragment
-from serverless_ml.spec.outputs import AlertTopic, ResultsTable
-from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, KinesisTrigger
+from serverless_ml.core.triggers.s3 import s3_fragment
+from serverless_ml.spec.outputs import AlertTopic, ResultObjects, ResultsTable
+from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, KinesisTrigger, S3Trigger
 
 PART_FRAGMENTS: dict[type, Callable[[Any, PartContext], Fragment]] = {
     HttpTrigger: http_fragment,
     DynamoStreamTrigger: dynamodb_fragment,
     KinesisTrigger: kinesis_fragment,
+    S3Trigger: s3_fragment,
     ResultsTable: results_table_fragment,
     AlertTopic: alert_topic_fragment,
+    ResultObjects: result_objects_fragment,
 }
 
 

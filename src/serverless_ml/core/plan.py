@@ -15,7 +15,7 @@ from serverless_ml.core.concurrency import (
     warmer_plan,
 )
 from serverless_ml.core.failure_queue import failure_queue_fragment, failure_queue_plan
-from serverless_ml.core.fragments import Fragment, PartContext, compose
+from serverless_ml.core.fragments import AsyncInvoke, Fragment, PartContext, compose
 from serverless_ml.core.function_core import function_core
 from serverless_ml.core.iam import core_statements
 from serverless_ml.core.parts import part_fragment
@@ -52,6 +52,14 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
             *(part_fragment(o, ctx) for o in spec.outputs),
         ]
     )
+    # Parts that are invoked asynchronously (S3) set the alias' one config; else the default.
+    (async_invoke,) = composed.async_invoke or (
+        AsyncInvoke(
+            max_retries=defaults.ASYNC_MAX_RETRIES,
+            max_event_age_s=defaults.ASYNC_MAX_EVENT_AGE_S,
+            on_failure=queue.ref("arn"),
+        ),
+    )
     return ServicePlan(
         service=service,
         function=function_core(
@@ -74,9 +82,9 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
         alias=AliasPlan(
             name=alias,
             provisioned=alias_provisioned(spec.concurrency),
-            async_max_retries=defaults.ASYNC_MAX_RETRIES,
-            async_max_event_age_s=defaults.ASYNC_MAX_EVENT_AGE_S,
-            async_on_failure=queue.ref("arn"),
+            async_max_retries=async_invoke.max_retries,
+            async_max_event_age_s=async_invoke.max_event_age_s,
+            async_on_failure=async_invoke.on_failure,
         ),
         scaling=scaling_plan(service, alias, spec.concurrency),
         warmer=warmer_plan(service, spec.concurrency),

@@ -32,14 +32,28 @@ class Ref:
 
 @dataclass(frozen=True)
 class Pseudo:
-    """A deployment parameter known only at deploy time (the account id)."""
+    """A deployment parameter known only at deploy time (account id, region, partition)."""
 
-    name: Literal["account_id"]
+    name: Literal["account_id", "region", "partition"]
 
 
 ACCOUNT_ID = Pseudo("account_id")
+REGION = Pseudo("region")
+PARTITION = Pseudo("partition")
 
-Value = str | Ref | Pseudo
+
+@dataclass(frozen=True)
+class Joined:
+    """Literal text and pseudo parameters joined into one string at deploy time (a globally
+    unique bucket name, and the ARN made from it without referring to the bucket)."""
+
+    parts: tuple[str | Pseudo, ...]
+
+    def __add__(self, suffix: str) -> Joined:
+        return Joined((*self.parts, suffix))
+
+
+Value = str | Ref | Pseudo | Joined
 
 
 class Node:
@@ -54,9 +68,14 @@ class Node:
 
     def ref(self, attribute: str, suffix: str = "") -> Ref:
         """A typed reference to one of this node's deploy-time attributes."""
-        if attribute not in self.attributes:
-            raise ValueError(f"{type(self).__name__} has no attribute {attribute!r}")
-        return Ref(self.node_id, attribute, suffix)
+        return type(self).reference(self.key, attribute, suffix)
+
+    @classmethod
+    def reference(cls, key: str, attribute: str, suffix: str = "") -> Ref:
+        """The same, for a node still being built (its own resource policy names it)."""
+        if attribute not in cls.attributes:
+            raise ValueError(f"{cls.__name__} has no attribute {attribute!r}")
+        return Ref(f"{cls.kind}:{key}", attribute, suffix)
 
     attributes: ClassVar[tuple[str, ...]] = ("arn",)
 
@@ -318,8 +337,42 @@ class MonitoringPlan:
     widgets: tuple[DashboardWidgetPlan, ...]
 
 
-ResourcePlan = TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan
-BindingPlan = HttpPlan | StreamMappingPlan
+@dataclass(frozen=True, kw_only=True)
+class BucketPlan(Node):
+    """An S3 bucket the stack creates. ``name`` and ``arn`` are ``Joined`` values known without
+    referring to the bucket, so the function's role and the invoke permission can name it
+    while the bucket's notification depends on that permission (no cycle)."""
+
+    kind: ClassVar[str] = "bucket"
+    attributes: ClassVar[tuple[str, ...]] = ("arn", "name")
+    key: str
+    name: Joined
+    arn: Joined
+    versioned: bool
+    encryption: str  # AES256 (SSE-S3)
+    block_public_access: bool
+    policy: tuple[PolicyStatementPlan, ...]  # the bucket policy (TLS only)
+    retain_on_delete: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketNotificationPlan(Node):
+    """The bucket's own notification configuration invoking the alias (S3 -> Lambda, no
+    custom resource), and the invoke permission it depends on."""
+
+    kind: ClassVar[str] = "notification"
+    key: str
+    bucket: Ref  # the bucket node (its ``name``)
+    bucket_arn: Joined
+    principal: str  # who invokes the alias (the permission's principal)
+    source_account: Value  # the bucket's owner, so a same-named bucket elsewhere cannot
+    events: tuple[str, ...]
+    prefix: str
+    suffix: str
+
+
+ResourcePlan = TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan | BucketPlan
+BindingPlan = HttpPlan | StreamMappingPlan | BucketNotificationPlan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -365,6 +418,14 @@ class ServicePlan:
     @property
     def stream_mappings(self) -> tuple[StreamMappingPlan, ...]:
         return self._of(StreamMappingPlan)
+
+    @property
+    def buckets(self) -> tuple[BucketPlan, ...]:
+        return self._of(BucketPlan)
+
+    @property
+    def notifications(self) -> tuple[BucketNotificationPlan, ...]:
+        return self._of(BucketNotificationPlan)
 
     def node(self, node_id: str) -> ResourcePlan | BindingPlan:
         """The node a ``Ref`` points at (``Ref.resource``)."""

@@ -12,8 +12,10 @@ from typing import Any
 from serverless_ml.core.plan_types import (
     ACCOUNT_ID,
     IamStatement,
+    Joined,
     PolicyStatementPlan,
     Principal,
+    Ref,
     Value,
 )
 
@@ -42,6 +44,27 @@ def deny_insecure_publish(topic_arn: Value) -> PolicyStatementPlan:
         actions=("sns:Publish",),
         resources=(topic_arn,),
         conditions=(_INSECURE,),
+    )
+
+
+def deny_insecure_s3(bucket_arn: Value) -> tuple[PolicyStatementPlan, ...]:
+    """Every S3 action on the bucket and its objects over plain HTTP is denied (CDK's
+    ``enforceSSL`` form)."""
+    if isinstance(bucket_arn, Joined):
+        objects: Value = bucket_arn + "/*"
+    elif isinstance(bucket_arn, Ref):
+        objects = Ref(bucket_arn.resource, bucket_arn.attribute, bucket_arn.suffix + "/*")
+    else:
+        objects = f"{bucket_arn}/*"
+    return (
+        PolicyStatementPlan(
+            sid=None,
+            effect="Deny",
+            principal=Principal(kind="AWS", values=("*",)),
+            actions=("s3:*",),
+            resources=(bucket_arn, objects),
+            conditions=(_INSECURE,),
+        ),
     )
 
 

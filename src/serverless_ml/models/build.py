@@ -25,6 +25,7 @@ from serverless_ml.models.errors import (
 REGISTRY: Final[dict[str, str]] = {
     "fraud": "serverless_ml.models.fraud_model:build",
     "iot": "serverless_ml.models.iot_model:build",
+    "digits": "serverless_ml.models.digits_model:build",
 }
 ARTIFACTS_ROOT: Final = Path(__file__).resolve().parent / "artifacts"
 MODEL_FILE: Final = "model.onnx"

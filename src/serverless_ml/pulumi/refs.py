@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from serverless_ml.core.plan_types import Pseudo, Ref, Value
+from serverless_ml.core.plan_types import Joined, Pseudo, Ref, Value
 
 
 class RefResolver:
@@ -14,9 +14,10 @@ class RefResolver:
     renderer bug and raises ``KeyError`` naming the ``Ref``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, invoke_parent: pulumi.Resource | None = None) -> None:
         self._outputs: dict[tuple[str, str], pulumi.Output[str]] = {}
         self._pseudo: dict[Pseudo, pulumi.Output[str]] = {}
+        self._invoke_parent = invoke_parent
 
     def register_pseudo(self, pseudo: Pseudo, output: pulumi.Output[str]) -> None:
         """The deploy-time value of a pseudo parameter (the caller's account id)."""
@@ -31,12 +32,27 @@ class RefResolver:
         if isinstance(value, str):
             return value
         if isinstance(value, Pseudo):
+            if value not in self._pseudo:
+                self._pseudo[value] = self._lookup(value)
             return self._pseudo[value]
+        if isinstance(value, Joined):
+            return pulumi.Output.concat(*[self.resolve(part) for part in value.parts])
         try:
             output = self._outputs[(value.resource, value.attribute)]
         except KeyError as exc:
             raise KeyError(f"no resource registered for {value}") from exc
         return pulumi.Output.concat(output, value.suffix) if value.suffix else output
+
+    def _lookup(self, pseudo: Pseudo) -> pulumi.Output[str]:
+        """The provider's own answer (the region / account / partition it deploys to)."""
+        import pulumi_aws as aws
+
+        opts = pulumi.InvokeOutputOptions(parent=self._invoke_parent)
+        if pseudo.name == "region":
+            return aws.get_region_output(opts=opts).region
+        if pseudo.name == "partition":
+            return aws.get_partition_output(opts=opts).partition
+        return aws.get_caller_identity_output(opts=opts).account_id
 
     def resolve_all(self, values: tuple[Value, ...]) -> list[pulumi.Input[str]]:
         return [self.resolve(v) for v in values]

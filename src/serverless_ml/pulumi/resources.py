@@ -1,7 +1,8 @@
 """Pulumi render functions for the plan's resource nodes (created before the function): one
 per node type, registered in ``RESOURCE_RENDERERS``. Names (API; ``<n>`` is the service
 component's name): ``<n>-table-<key>``, ``<n>-queue-<key>`` (+ ``-policy``),
-``<n>-kinesis-<key>``, ``<n>-topic-<key>`` (+ ``-policy``)."""
+``<n>-kinesis-<key>``, ``<n>-topic-<key>`` (+ ``-policy``), ``<n>-bucket-<key>`` (+
+``-versioning``, ``-encryption``, ``-public-access-block``, ``-policy``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from serverless_ml.core.plan_types import KinesisStreamPlan, QueuePlan, TablePlan, TopicPlan
+from serverless_ml.core.plan_types import (
+    BucketPlan,
+    KinesisStreamPlan,
+    QueuePlan,
+    TablePlan,
+    TopicPlan,
+)
 from serverless_ml.pulumi.policies import resource_policy
 from serverless_ml.pulumi.refs import RefResolver
 
@@ -117,9 +124,58 @@ def render_topic(t: TopicPlan, ctx: RenderContext) -> aws.sns.Topic:
     return topic
 
 
+def render_bucket(b: BucketPlan, ctx: RenderContext) -> aws.s3.Bucket:
+    """The bucket and its configuration resources (versioning, encryption, public access
+    block, TLS-only policy), all retained on ``pulumi destroy`` like the bucket (CDK's
+    ``RemovalPolicy.RETAIN``): the uploads outlive the stack."""
+    n = f"{ctx.name}-bucket-{b.key}"
+    keep = ctx.opts(retain_on_delete=b.retain_on_delete)
+    bucket = aws.s3.Bucket(n, bucket=ctx.refs.resolve(b.name), tags=ctx.tags, opts=keep)
+    ctx.refs.register(b.node_id, arn=bucket.arn, name=bucket.bucket)
+    s3 = aws.s3
+    s3.BucketVersioning(
+        f"{n}-versioning",
+        bucket=bucket.bucket,
+        versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(
+            status="Enabled" if b.versioned else "Suspended"
+        ),
+        opts=keep,
+    )
+    s3.BucketServerSideEncryptionConfiguration(
+        f"{n}-encryption",
+        bucket=bucket.bucket,
+        rules=[
+            s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm=b.encryption
+                )
+            )
+        ],
+        opts=keep,
+    )
+    block = s3.BucketPublicAccessBlock(
+        f"{n}-public-access-block",
+        bucket=bucket.bucket,
+        block_public_acls=b.block_public_access,
+        block_public_policy=b.block_public_access,
+        ignore_public_acls=b.block_public_access,
+        restrict_public_buckets=b.block_public_access,
+        opts=keep,
+    )
+    if b.policy:
+        s3.BucketPolicy(
+            f"{n}-policy",
+            bucket=bucket.bucket,
+            policy=resource_policy(b.policy, ctx.refs),
+            opts=ctx.opts(retain_on_delete=b.retain_on_delete, depends_on=[block]),
+        )
+    return bucket
+
+
 RESOURCE_RENDERERS: dict[type, Callable[[Any, RenderContext], pulumi.CustomResource]] = {
     TablePlan: render_table,
     QueuePlan: render_queue,
     KinesisStreamPlan: render_stream,
     TopicPlan: render_topic,
+    BucketPlan: render_bucket,
 }

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from serverless_ml.core.plan import build_plan
 from serverless_ml.core.plan_types import (
+    BucketPlan,
     HttpPlan,
     KinesisStreamPlan,
     QueuePlan,
@@ -90,7 +91,7 @@ class InferenceService(pulumi.ComponentResource):
 
             code_dir = bundle_function(plan.function).path
         tags = dict(plan.tags)
-        refs = RefResolver()
+        refs = RefResolver(invoke_parent=self)
         ctx = RenderContext(name=name, parent=self, tags=tags, refs=refs)
         self.nodes: dict[str, pulumi.Resource] = {
             node.node_id: RESOURCE_RENDERERS[type(node)](node, ctx) for node in plan.resources
@@ -114,6 +115,7 @@ class InferenceService(pulumi.ComponentResource):
         self.queues: dict[str, aws.sqs.Queue] = self._rendered(QueuePlan)
         self.kinesis_streams: dict[str, aws.kinesis.Stream] = self._rendered(KinesisStreamPlan)
         self.topics: dict[str, aws.sns.Topic] = self._rendered(TopicPlan)
+        self.buckets: dict[str, aws.s3.Bucket] = self._rendered(BucketPlan)
         self.streams: dict[str, DynamoStreamTrigger] = self._rendered(StreamMappingPlan)
         http = self._rendered(HttpPlan)
         self.http: HttpEndpoint | None = next(iter(http.values()), None)
@@ -131,6 +133,7 @@ class InferenceService(pulumi.ComponentResource):
         self.stream_names = {k: s.name for k, s in self.kinesis_streams.items()}
         self.stream_arns = {k: s.arn for k, s in self.kinesis_streams.items()}
         self.alert_topic_arns = {k: t.arn for k, t in self.topics.items()}
+        self.bucket_names = {k: b.bucket for k, b in self.buckets.items()}
         self.topic_arn = self.alarms.topic_arn
         self.dashboard_name = self.alarms.dashboard_name
         outputs: dict[str, Any] = {
@@ -143,6 +146,7 @@ class InferenceService(pulumi.ComponentResource):
             "queue_urls": self.queue_urls,
             "stream_names": self.stream_names,
             "alert_topic_arns": self.alert_topic_arns,
+            "bucket_names": self.bucket_names,
         }
         optional = {
             "endpoint_url": self.endpoint_url,

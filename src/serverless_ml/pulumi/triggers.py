@@ -9,7 +9,7 @@ from typing import ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from serverless_ml.core.plan_types import HttpPlan, StreamMappingPlan
+from serverless_ml.core.plan_types import BucketNotificationPlan, HttpPlan, StreamMappingPlan
 from serverless_ml.pulumi.function import InferenceFunction
 from serverless_ml.pulumi.refs import RefResolver
 
@@ -224,6 +224,50 @@ class KinesisStreamTrigger(DynamoStreamTrigger):
     TYPE: ClassVar[str] = "serverless-ml:triggers:KinesisStreamTrigger"
 
 
+@dataclass(frozen=True, kw_only=True)
+class BucketNotificationArgs:
+    plan: BucketNotificationPlan
+    target: InferenceFunction
+    refs: RefResolver
+
+
+class BucketNotificationTrigger(pulumi.ComponentResource):
+    """The bucket's notification configuration invoking the alias, after the invoke
+    permission. Children: ``<n>-permission``, ``<n>-notification``."""
+
+    TYPE: ClassVar[str] = "serverless-ml:triggers:S3Trigger"
+
+    def __init__(
+        self, name: str, args: BucketNotificationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        p, refs, target = args.plan, args.refs, args.target
+        self.permission = aws.lambda_.Permission(
+            f"{name}-permission",
+            action="lambda:InvokeFunction",
+            function=target.function_name,
+            qualifier=target.alias_name,
+            principal=p.principal,
+            source_arn=refs.resolve(p.bucket_arn),
+            source_account=refs.resolve(p.source_account),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.notification = aws.s3.BucketNotification(
+            f"{name}-notification",
+            bucket=refs.resolve(p.bucket),
+            lambda_functions=[
+                aws.s3.BucketNotificationLambdaFunctionArgs(
+                    lambda_function_arn=target.alias_arn,
+                    events=list(p.events),
+                    filter_prefix=p.prefix or None,
+                    filter_suffix=p.suffix or None,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
+        )
+        self.register_outputs({})
+
+
 def render_http(
     name: str,
     plan: HttpPlan,
@@ -250,8 +294,22 @@ def render_mapping(
     return trigger(f"{name}-stream-{plan.key}", args, opts)
 
 
+def render_notification(
+    name: str,
+    plan: BucketNotificationPlan,
+    target: InferenceFunction,
+    refs: RefResolver,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.ComponentResource:
+    """Component name: ``<n>-s3-<key>``."""
+    args = BucketNotificationArgs(plan=plan, target=target, refs=refs)
+    return BucketNotificationTrigger(f"{name}-s3-{plan.key}", args, opts)
+
+
 BINDING_RENDERERS: dict[type, Callable[..., pulumi.ComponentResource]] = {
     HttpPlan: render_http,
     StreamMappingPlan: render_mapping,
+    BucketNotificationPlan: render_notification,
 }
 """Plan binding type -> render function ``(name, plan, target, refs, tags, opts)``."""

@@ -10,7 +10,11 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from serverless_ml.cdk import InferenceService
-from serverless_ml.reference.scenarios import fraud_detection, iot_anomaly_detection
+from serverless_ml.reference.scenarios import (
+    fraud_detection,
+    image_processing,
+    iot_anomaly_detection,
+)
 from serverless_ml.spec.service import InferenceServiceSpec
 
 
@@ -44,6 +48,8 @@ class ReferenceStack(Stack):
             CfnOutput(self, f"Stream{key.capitalize()}", value=stream.stream_name)
         for key, topic in self.service.topics.items():
             CfnOutput(self, f"Topic{key.capitalize()}", value=topic.topic_arn)
+        for key, bucket in self.service.buckets.items():
+            CfnOutput(self, f"Bucket{key.capitalize()}", value=bucket.bucket_name)
 
 
 class FraudDetectionStack(ReferenceStack):
@@ -56,3 +62,9 @@ class IoTAnomalyStack(ReferenceStack):
     """Anomaly detection on a Kinesis stream (see ``scenarios.iot_anomaly_detection``)."""
 
     default_spec = staticmethod(iot_anomaly_detection)
+
+
+class ImageProcessingStack(ReferenceStack):
+    """Digits and documents read on S3 upload (see ``scenarios.image_processing``)."""
+
+    default_spec = staticmethod(image_processing)

@@ -10,9 +10,12 @@ from serverless_ml.spec import (
     InferenceServiceSpec,
     KinesisTrigger,
     ModelArtifact,
+    NewBucket,
     NewStream,
     NewTable,
+    ResultObjects,
     ResultsTable,
+    S3Trigger,
     ScheduledAction,
 )
 
@@ -93,8 +96,44 @@ def iot_anomaly_detection(
     )
 
 
-SCENARIOS = {"fraud-detection": fraud_detection, "iot-anomaly": iot_anomaly_detection}
+def image_processing(
+    *, name: str = "image-processing", concurrency: ConcurrencyPlan | None = None
+) -> InferenceServiceSpec:
+    """Image and document processing: uploads under ``uploads/`` in a new bucket invoke the
+    function asynchronously; each image is read as one handwritten digit, each scan under
+    ``uploads/documents/`` as a row of digits; results go to a table keyed by object version
+    and to ``results/`` in the same bucket (outside the watched prefix: no loop).
+
+    Uploads arrive in bursts with idle hours between: on-demand by default (replace it with
+    ``serverless-ml plan`` on your own traffic).
+    """
+    return InferenceServiceSpec(
+        name=name,
+        model=ModelArtifact.packaged("digits"),
+        function_package="sml_handlers.image",
+        description="Handwritten digits and documents on S3 upload (CNN, ONNX Runtime)",
+        memory_mb=1024,
+        timeout_s=60,
+        concurrency=concurrency or ConcurrencyPlan.on_demand(),
+        triggers=(S3Trigger(new_bucket=NewBucket(name_suffix="uploads"), prefix="uploads/"),),
+        outputs=(
+            ResultsTable(name_suffix="results", partition_key="object_id"),
+            ResultObjects(bucket="uploads", prefix="results/"),
+        ),
+        extra_requirements=("pillow==13.0.0",),
+    )
+
+
+SCENARIOS = {
+    "fraud-detection": fraud_detection,
+    "iot-anomaly": iot_anomaly_detection,
+    "image-processing": image_processing,
+}
 """Every reference service by name: CDK stacks, Pulumi programs and tests iterate it."""
 
-STACK_IDS = {"fraud-detection": "FraudDetectionStack", "iot-anomaly": "IoTAnomalyStack"}
+STACK_IDS = {
+    "fraud-detection": "FraudDetectionStack",
+    "iot-anomaly": "IoTAnomalyStack",
+    "image-processing": "ImageProcessingStack",
+}
 """The CDK stack id of each scenario (ids are API: renaming replaces the stack)."""

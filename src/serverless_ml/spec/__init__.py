@@ -5,14 +5,16 @@ from serverless_ml.spec.concurrency import ConcurrencyPlan, ScheduledAction, War
 from serverless_ml.spec.edge import EdgeFunctionSpec
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
-from serverless_ml.spec.outputs import AlertTopic, Output, ResultsTable
+from serverless_ml.spec.outputs import AlertTopic, Output, ResultObjects, ResultsTable
 from serverless_ml.spec.service import InferenceServiceSpec
 from serverless_ml.spec.triggers import (
     DynamoStreamTrigger,
     HttpTrigger,
     KinesisTrigger,
+    NewBucket,
     NewStream,
     NewTable,
+    S3Trigger,
     Trigger,
 )
 
@@ -27,10 +29,13 @@ __all__ = [
     "InferenceServiceSpec",
     "KinesisTrigger",
     "ModelArtifact",
+    "NewBucket",
     "NewStream",
     "NewTable",
     "Output",
+    "ResultObjects",
     "ResultsTable",
+    "S3Trigger",
     "ScheduledAction",
     "SpecError",
     "Trigger",

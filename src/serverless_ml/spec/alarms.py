@@ -44,6 +44,8 @@ AlarmName = Literal[
     "dlq_depth",
     "pc_spillover",
     "pc_utilization_max",
+    "async_event_age_ms",
+    "async_events_dropped",
 ]
 
 
@@ -66,6 +68,10 @@ class AlarmSettings:
     dlq_depth: AlarmThreshold = AlarmThreshold(threshold=1, evaluation_periods=1, datapoints=1)
     pc_spillover: AlarmThreshold = AlarmThreshold(threshold=1)
     pc_utilization_max: AlarmThreshold = AlarmThreshold(threshold=0.9)
+    async_event_age_ms: AlarmThreshold = AlarmThreshold(threshold=300_000)
+    async_events_dropped: AlarmThreshold = AlarmThreshold(
+        threshold=1, evaluation_periods=1, datapoints=1
+    )
     topic: Literal["new"] | str | None = "new"
     extra_action_arns: tuple[str, ...] = ()
     dashboard: bool = True

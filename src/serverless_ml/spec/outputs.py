@@ -49,5 +49,28 @@ class AlertTopic:
         check_key(self.name_suffix, "AlertTopic name_suffix")
 
 
-Output = ResultsTable | AlertTopic
+@dataclass(frozen=True, kw_only=True)
+class ResultObjects:
+    """Results written as JSON objects under ``prefix`` in a bucket an S3 trigger of the
+    service creates (``bucket``: its ``NewBucket.name_suffix``), at
+    ``<prefix><source key>.json``. Refused when they would land where that
+    trigger watches (SML189): every result would invoke the function again."""
+
+    bucket: str
+    prefix: str = "results/"
+
+    @property
+    def key(self) -> str:
+        return f"{self.bucket}-results"
+
+    def __post_init__(self) -> None:
+        check_key(self.bucket, "ResultObjects bucket")
+        if not self.prefix or not self.prefix.endswith("/") or "*" in self.prefix:
+            raise SpecError(
+                "SML190",
+                f"ResultObjects prefix {self.prefix!r}: a literal folder such as 'results/'",
+            )
+
+
+Output = ResultsTable | AlertTopic | ResultObjects
 """Every output kind a service's ``outputs`` may hold."""

@@ -13,8 +13,9 @@ from serverless_ml.spec.alarms import AlarmSettings
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
-from serverless_ml.spec.outputs import AlertTopic, Output, ResultsTable
-from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, Trigger
+from serverless_ml.spec.outputs import AlertTopic, Output, ResultObjects, ResultsTable
+from serverless_ml.spec.triggers import DynamoStreamTrigger, HttpTrigger, S3Trigger, Trigger
+from sml_handlers.runtime import env
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 _ALIAS = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
@@ -198,6 +199,7 @@ class InferenceServiceSpec:
                     "the results table cannot be the table whose stream triggers the function: "
                     "every write would invoke it again (a loop)",
                 )
+        self._check_result_objects()
         seen: dict[str, str] = {}
         for part in self.parts:
             if part.key in seen:
@@ -208,6 +210,41 @@ class InferenceServiceSpec:
                     "(rename a suffix, or set name=... on a stream trigger)",
                 )
             seen[part.key] = type(part).__name__
+
+    def _check_result_objects(self) -> None:
+        """Result objects go to a bucket a trigger of this service creates, never where it
+        watches (Lambda's recursive-loop detection stops a loop only after ~16 calls)."""
+        s3 = [t for t in self.triggers if isinstance(t, S3Trigger)]
+        buckets = {t.new_bucket.name_suffix: t for t in s3 if t.new_bucket is not None}
+        shared = {(t.retry_attempts, t.max_event_age_s, t.on_failure_queue_arn,
+                   t.max_object_bytes) for t in s3}  # fmt: skip
+        if len(shared) > 1:
+            raise SpecError(
+                "SML191",
+                "S3 triggers share the alias' one asynchronous-invocation config and the "
+                "handler's size limit: give them the same retry_attempts, max_event_age_s, "
+                "on_failure_queue_arn and max_object_bytes",
+            )
+        for out in self.outputs:
+            if not isinstance(out, ResultObjects):
+                continue
+            trigger = buckets.get(out.bucket)
+            if trigger is None:
+                raise SpecError(
+                    "SML192",
+                    f"ResultObjects(bucket={out.bucket!r}) names no bucket an S3 trigger of "
+                    f"this service creates; use the name_suffix of one of {sorted(buckets)}",
+                )
+            # A result's key is <prefix><source key><RESULT_SUFFIX>, and the source key matches
+            # the trigger's filter: whether it matches again depends only on the filter.
+            probe = f"{out.prefix}{trigger.prefix}x{trigger.suffix}{env.RESULT_OBJECT_SUFFIX}"
+            if trigger.watches(probe):
+                raise SpecError(
+                    "SML189",
+                    f"results under {out.prefix!r} would land where the trigger watches "
+                    f"(prefix {trigger.prefix!r}, suffix {trigger.suffix!r}): every result "
+                    "would invoke the function again. Use a prefix outside the watched one",
+                )
 
     @property
     def parts(self) -> tuple[Trigger | Output, ...]:

@@ -236,5 +236,117 @@ def _check_named(name: str | None, existing_arn: str | None, what: str) -> None:
         )
 
 
-Trigger = HttpTrigger | DynamoStreamTrigger | KinesisTrigger
+@dataclass(frozen=True, kw_only=True)
+class NewBucket:
+    """An S3 bucket the stack creates: SSE-S3 encrypted, public access blocked, TLS-only,
+    versioned (so a replayed event names the exact object version), retained on delete.
+    Its name is ``<service>-<name_suffix>-<account>-<region>`` (bucket names are global)."""
+
+    name_suffix: str
+    versioned: bool = True
+
+    def __post_init__(self) -> None:
+        check_key(self.name_suffix, "NewBucket name_suffix")
+        if self.name_suffix != self.name_suffix.lower() or "_" in self.name_suffix:
+            raise SpecError(
+                "SML183",
+                f"NewBucket name_suffix {self.name_suffix!r}: bucket names take lowercase "
+                "letters, digits and '-' only",
+            )
+
+
+_S3_EVENTS = (
+    "s3:ObjectCreated:*",
+    "s3:ObjectCreated:Put",
+    "s3:ObjectCreated:Post",
+    "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload",
+)
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class S3Trigger:
+    """Objects uploaded to a bucket, delivered asynchronously to the alias.
+
+    ``new_bucket``: the stack creates the bucket and its own notification configuration (no
+    custom resource). ``existing_bucket_name``: a bucket owned elsewhere, with EventBridge
+    notifications turned on by its owner; an EventBridge rule delivers its Object Created events.
+    Never both. ``prefix`` / ``suffix`` filter keys; asynchronous invocation retries
+    ``retry_attempts`` times (0..2) within ``max_event_age_s`` (60..21600), then the event goes
+    to ``on_failure_queue_arn`` or the service's failure queue.
+    """
+
+    new_bucket: NewBucket | None = None
+    existing_bucket_name: str | None = None
+    events: tuple[str, ...] = ("s3:ObjectCreated:*",)
+    prefix: str = "uploads/"
+    suffix: str = ""
+    retry_attempts: int = 2
+    max_event_age_s: int = 3600
+    on_failure_queue_arn: str | None = None
+    max_object_bytes: int = 20 * 1024 * 1024
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``name``, else the new bucket's suffix, else the existing bucket's name."""
+        if self.name is not None:
+            return self.name
+        if self.new_bucket is not None:
+            return self.new_bucket.name_suffix
+        return str(self.existing_bucket_name)
+
+    def __post_init__(self) -> None:
+        if (self.new_bucket is None) == (self.existing_bucket_name is None):
+            raise SpecError(
+                "SML182",
+                "S3Trigger needs exactly one of new_bucket=NewBucket(...) or "
+                "existing_bucket_name='my-bucket'",
+            )
+        existing = self.existing_bucket_name
+        if existing is not None and not is_token(existing) and not _BUCKET_NAME.match(existing):
+            raise SpecError(
+                "SML184",
+                f"existing_bucket_name {existing!r} is not a bucket name (3-63 lowercase "
+                "letters, digits, '.', '-')",
+            )
+        if existing is not None:
+            raise SpecError(
+                "SML194",
+                "S3Trigger(existing_bucket_name=...) is not supported yet: a stack can set the "
+                "notification configuration only of a bucket it creates (and never through a "
+                "custom resource). Use new_bucket=NewBucket(...), or point the bucket's own "
+                "notification at the alias ARN this stack outputs",
+            )
+        bad = [e for e in self.events if e not in _S3_EVENTS]
+        if bad or not self.events:
+            raise SpecError(
+                "SML185", f"events {self.events}: use object-created events of {_S3_EVENTS}"
+            )
+        for value, what in ((self.prefix, "prefix"), (self.suffix, "suffix")):
+            if len(value.encode()) > 1024 or "*" in value:
+                raise SpecError(
+                    "SML186",
+                    f"{what} {value!r}: a literal key {what} of at most 1024 bytes (no wildcards)",
+                )
+        if not 0 <= self.retry_attempts <= 2:
+            raise SpecError("SML187", f"retry_attempts={self.retry_attempts}: use 0..2")
+        if not 60 <= self.max_event_age_s <= 21_600:
+            raise SpecError("SML188", f"max_event_age_s={self.max_event_age_s}: use 60..21600")
+        check_arn(self.on_failure_queue_arn, "sqs", "on_failure_queue_arn")
+        if not 1 <= self.max_object_bytes <= 512 * 1024 * 1024:
+            raise SpecError(
+                "SML193",
+                f"max_object_bytes={self.max_object_bytes}: use 1..{512 * 1024 * 1024} (objects "
+                "are read into memory; larger files get a recorded failure result)",
+            )
+        check_key(self.key, "S3Trigger")
+
+    def watches(self, key: str) -> bool:
+        """Whether an object written at ``key`` would trigger the function again."""
+        return key.startswith(self.prefix) and key.endswith(self.suffix)
+
+
+Trigger = HttpTrigger | DynamoStreamTrigger | KinesisTrigger | S3Trigger
 """Every trigger kind a service's ``triggers`` may hold."""

@@ -13,6 +13,10 @@ RESULTS_TABLE: Final = "SML_RESULTS_TABLE"  # name of the results table (Results
 ALERT_TOPIC_ARN: Final = "SML_ALERT_TOPIC_ARN"  # ARN of the alert topic (AlertTopic part)
 MODEL_DIR: Final = "SML_MODEL_DIR"  # model directory (default: model/ in the bundle)
 
+RESULTS_BUCKET: Final = "SML_RESULTS_BUCKET"  # bucket of result objects (ResultObjects part)
+RESULTS_PREFIX: Final = "SML_RESULTS_PREFIX"  # their key prefix, e.g. "results/"
+MAX_OBJECT_BYTES: Final = "SML_MAX_OBJECT_BYTES"  # largest upload a handler reads
+
 # Set by the plan for every function (Powertools' names, so its tools read them too).
 SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
@@ -25,3 +29,7 @@ FUNCTION_MEMORY_MB: Final = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 # Not a variable: the file in the bundle root that carries config where the shape allows no
 # environment (Lambda@Edge). JSON object of strings, written by the bundler from the plan.
 BAKED_CONFIG_FILE: Final = "sml_config.json"
+
+# A result object's key: <prefix><source key><RESULT_OBJECT_SUFFIX> (the spec's loop check
+# and the handler both use it).
+RESULT_OBJECT_SUFFIX: Final = ".json"

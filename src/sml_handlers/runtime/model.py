@@ -78,10 +78,11 @@ class LoadedModel:
     card: Mapping[str, Any]
     input_name: str
     output_name: str
-    n_features: int
+    n_features: int  # values per row (the product of ``input_shape``)
     intra_op_threads: int
     load_ms: float
     warm_up_ms: float
+    input_shape: tuple[int, ...] = ()  # one row's shape: (n_features,) or (1, 8, 8) for images
 
     @property
     def name(self) -> str:
@@ -92,22 +93,26 @@ class LoadedModel:
         return str(self.card.get("version", ""))
 
     def run(self, rows: np.ndarray) -> np.ndarray:
-        """Run the model on a float32 ``[n, n_features]`` matrix; returns the chosen output."""
+        """Run the model on float32 rows ``[n, *input_shape]``; returns the chosen output."""
         (result,) = self.session.run([self.output_name], {self.input_name: rows})
         return np.asarray(result)
 
     def warm_up(self) -> None:
         """One inference on zeros: the first ``run`` of a session pays one-time allocations."""
-        self.run(np.zeros((1, self.n_features), dtype=np.float32))
+        self.run(np.zeros((1, *(self.input_shape or (self.n_features,))), dtype=np.float32))
 
 
-def _feature_count(session: ort.InferenceSession, card: Mapping[str, Any], name: str) -> int:
+def _input_shape(
+    session: ort.InferenceSession, card: Mapping[str, Any], name: str
+) -> tuple[int, ...]:
+    """One row's static shape (every dimension after the batch one), else the card's
+    feature count."""
     (shape,) = [i.shape for i in session.get_inputs() if i.name == name]
-    if len(shape) == 2 and isinstance(shape[1], int):
-        return shape[1]
+    if len(shape) >= 2 and all(isinstance(d, int) for d in shape[1:]):
+        return tuple(int(d) for d in shape[1:])
     features = card.get("features")
     if isinstance(features, list) and features:
-        return len(features)
+        return (len(features),)
     raise ValueError("cannot tell the model's feature count: no static input width, no card")
 
 
@@ -148,12 +153,14 @@ def load_model(model_dir: Path, *, memory_mb: int | None = None) -> LoadedModel:
     )
     loaded = time.perf_counter()
     input_name = _io_name("input", [str(i.name) for i in session.get_inputs()], card)
+    shape = _input_shape(session, card, input_name)
     model = LoadedModel(
         session=session,
         card=card,
         input_name=input_name,
         output_name=_io_name("output", [str(o.name) for o in session.get_outputs()], card),
-        n_features=_feature_count(session, card, input_name),
+        n_features=int(np.prod(shape)),
+        input_shape=shape,
         intra_op_threads=threads,
         load_ms=(loaded - start) * 1000.0,
         warm_up_ms=0.0,

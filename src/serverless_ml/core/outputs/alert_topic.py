@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from serverless_ml.core import naming
 from serverless_ml.core.fragments import Fragment, PartContext
-from serverless_ml.core.plan_types import IamStatement, Ref, TopicPlan
+from serverless_ml.core.plan_types import IamStatement, TopicPlan
 from serverless_ml.core.policies import deny_insecure_publish
 from serverless_ml.spec.outputs import AlertTopic
 from sml_handlers.runtime import env
 
 
 def alert_topic_fragment(part: AlertTopic, ctx: PartContext) -> Fragment:
-    arn = Ref(f"{TopicPlan.kind}:{part.key}", "arn")  # the topic's own ARN, in its policy
+    arn = TopicPlan.reference(part.key, "arn")  # the topic's own ARN, in its policy
     topic = TopicPlan(
         key=part.key,
         name=naming.topic_name(ctx.service, part.key),

@@ -1,0 +1,134 @@
+"""S3 trigger: a new bucket (encrypted, private, TLS-only, versioned, retained) whose own
+notification configuration invokes the alias for created objects under a prefix / suffix.
+
+Why the bucket's own notification configuration and not CDK's ``add_event_notification``:
+that adds a custom resource backed by a second Lambda function (its own role, runtime and
+findings) to edit the notification after creation. CloudFormation sets the configuration
+natively if the invoke permission exists first; the permission names the bucket by its
+deterministic ARN (``Joined``), so nothing refers back to the bucket and there is no cycle.
+Delivery is asynchronous: the alias' async config (retries, event age, on-failure queue) is
+this trigger's, and its alarms watch event age and dropped events.
+"""
+
+from __future__ import annotations
+
+from serverless_ml.core import limits
+from serverless_ml.core.alarms import alarm, lambda_metric
+from serverless_ml.core.fragments import AsyncInvoke, Fragment, PartContext
+from serverless_ml.core.iam import sid
+from serverless_ml.core.plan_types import (
+    ACCOUNT_ID,
+    PARTITION,
+    REGION,
+    AlarmPlan,
+    BucketNotificationPlan,
+    BucketPlan,
+    DashboardWidgetPlan,
+    IamStatement,
+    Joined,
+)
+from serverless_ml.core.policies import deny_insecure_s3
+from serverless_ml.spec.errors import SpecError
+from serverless_ml.spec.triggers import NewBucket, S3Trigger
+from sml_handlers.runtime import env
+
+_LONGEST_REGION = 14  # ap-southeast-3 style names
+
+
+def bucket_name(service: str, suffix: str) -> Joined:
+    """``<service>-<suffix>-<account>-<region>``: unique across accounts and regions."""
+    base = f"{service}-{suffix}-"
+    if len(base) + 12 + 1 + _LONGEST_REGION > limits.S3_BUCKET_NAME_MAX:
+        raise SpecError(
+            "SML207",
+            f"bucket name {base}<account>-<region> may exceed {limits.S3_BUCKET_NAME_MAX} "
+            "characters: shorten the service name or the bucket's name_suffix",
+        )
+    return Joined((base, ACCOUNT_ID, "-", REGION))
+
+
+def bucket_arn(name: Joined) -> Joined:
+    """The ARN from the name alone: no reference to the bucket resource."""
+    return Joined(("arn:", PARTITION, ":s3:::", *name.parts))
+
+
+def bucket_plan(service: str, bucket: NewBucket) -> BucketPlan:
+    name = bucket_name(service, bucket.name_suffix)
+    arn = bucket_arn(name)
+    return BucketPlan(
+        key=bucket.name_suffix,
+        name=name,
+        arn=arn,
+        versioned=bucket.versioned,
+        encryption="AES256",
+        block_public_access=True,
+        # The bucket's own policy may name it by reference (cdk-nag S10 recognizes that form).
+        policy=deny_insecure_s3(BucketPlan.reference(bucket.name_suffix, "arn")),
+        retain_on_delete=True,
+    )
+
+
+def s3_fragment(trigger: S3Trigger, ctx: PartContext) -> Fragment:
+    assert trigger.new_bucket is not None, "existing buckets are refused by the spec for now"
+    bucket = bucket_plan(ctx.service, trigger.new_bucket)
+    notification = BucketNotificationPlan(
+        key=trigger.key,
+        bucket=bucket.ref("name"),
+        bucket_arn=bucket.arn,
+        principal="s3.amazonaws.com",
+        source_account=ACCOUNT_ID,
+        events=trigger.events,
+        prefix=trigger.prefix,
+        suffix=trigger.suffix,
+    )
+    read = IamStatement(
+        sid=sid("ReadUploads", trigger.key),
+        actions=("s3:GetObject", "s3:GetObjectVersion"),
+        resources=(bucket.arn + f"/{trigger.prefix}*",),
+        reason="read the uploaded objects (and the exact version an event names) under the "
+        "watched prefix only",
+    )
+    return Fragment(
+        resources=(bucket,),
+        bindings=(notification,),
+        statements=(read,),
+        environment=((env.MAX_OBJECT_BYTES, str(trigger.max_object_bytes)),),
+        alarms=_async_alarms(ctx),
+        widgets=_async_widgets(ctx),
+        async_invoke=(
+            AsyncInvoke(
+                max_retries=trigger.retry_attempts,
+                max_event_age_s=trigger.max_event_age_s,
+                on_failure=trigger.on_failure_queue_arn or ctx.failure_queue_arn,
+            ),
+        ),
+    )
+
+
+def _async_alarms(ctx: PartContext) -> tuple[AlarmPlan, ...]:
+    """Events waiting in Lambda's async queue too long, and events dropped without a
+    destination (expired or out of retries)."""
+    s, out = ctx.alarms, []
+    if s.async_event_age_ms.enabled:
+        t = s.async_event_age_ms
+        out.append(
+            alarm(ctx.service, "async_event_age", "S3 events waiting in Lambda's async queue",
+                  t, lambda_metric(ctx.service, ctx.alias, "AsyncEventAge", "Maximum", t.period_s))
+        )  # fmt: skip
+    if s.async_events_dropped.enabled:
+        t = s.async_events_dropped
+        out.append(
+            alarm(ctx.service, "async_events_dropped", "S3 events dropped by Lambda (expired or "
+                  "failed without reaching a destination)", t,
+                  lambda_metric(ctx.service, ctx.alias, "AsyncEventsDropped", "Sum", t.period_s))
+        )  # fmt: skip
+    return tuple(out)
+
+
+def _async_widgets(ctx: PartContext) -> tuple[DashboardWidgetPlan, ...]:
+    metrics = (
+        lambda_metric(ctx.service, ctx.alias, "AsyncEventsReceived", "Sum", 60),
+        lambda_metric(ctx.service, ctx.alias, "AsyncEventAge", "Maximum", 60),
+        lambda_metric(ctx.service, ctx.alias, "AsyncEventsDropped", "Sum", 60),
+    )
+    return (DashboardWidgetPlan(title="Asynchronous S3 events", metrics=metrics),)

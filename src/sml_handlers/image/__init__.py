@@ -1,0 +1,2 @@
+"""Image uploads for the handlers: safe decoding and digit preprocessing (standard library, numpy,
+Pillow only)."""
