@@ -86,6 +86,14 @@ def _bench_iot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_image(args: argparse.Namespace) -> int:
+    from serverless_ml.bench.image_bench import format_image_table, run_image_bench
+
+    result = run_image_bench(repeats=args.repeats)
+    print(json.dumps(result, indent=2) if args.json else format_image_table(result))
+    return 0
+
+
 def _bench_planner(args: argparse.Namespace) -> int:
     from serverless_ml.planner.bench import main_bench
 
@@ -139,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_iot)
+    p = bench_sub.add_parser("image", help="S3 image function: INIT, images/s in both modes, sizes")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_bench_image)
     p = bench_sub.add_parser("planner", help="planner speed on a 100-function day")
     try:
         from serverless_ml.planner.bench import add_bench_arguments

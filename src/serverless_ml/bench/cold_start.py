@@ -182,7 +182,7 @@ def _make_writable(root: Path) -> None:
 
 
 @contextlib.contextmanager
-def _task_roots(sources: dict[str, tuple[Path, bool]]) -> Iterator[dict[str, Path]]:
+def task_roots(sources: dict[str, tuple[Path, bool]]) -> Iterator[dict[str, Path]]:
     """Read-only copies of each ``label: (directory, keep .pyc)``."""
     scratch = Path(tempfile.mkdtemp(prefix="sml-cold-start-"))
     try:
@@ -228,7 +228,7 @@ def _median(runs: list[dict[str, Any]], field: str) -> float:
     return round(float(statistics.median(run[field] for run in runs)), 2)
 
 
-def _resolve_python(
+def resolve_python(
     lambda_python: str, target_python: str | None
 ) -> tuple[str, str, str, list[str]]:
     """(interpreter path, its X.Y, description, notes); degrades to the running interpreter."""
@@ -260,7 +260,7 @@ def run_cold_start_bench(
     root = default_cache_dir(cache_dir)
     function = fraud_function_plan()
     deployed_spec = spec_from_plan(function)
-    python, version, interpreter, notes = _resolve_python(
+    python, version, interpreter, notes = resolve_python(
         deployed_spec.python_version, target_python
     )
     architecture = host_architecture()
@@ -292,7 +292,7 @@ def run_cold_start_bench(
         "baseline_pyc": (baseline.pyc_path, True),
     }
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in sources}
-    with _task_roots(sources) as roots:
+    with task_roots(sources) as roots:
         variants = [
             _Variant(label, roots[label], module if label.startswith("ours") else HANDLER_MODULE)
             for label in sources

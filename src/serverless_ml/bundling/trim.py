@@ -20,7 +20,7 @@ from serverless_ml.bundling.spec import TrimmedItem
 
 # Part of every bundle's cache key: bump it whenever a rule below (or the bundle layout) changes,
 # so no cached bundle built under the old rules is reused.
-BUNDLER_VERSION: Final = 1
+BUNDLER_VERSION: Final = 2
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ class TrimRule:
     why: str
     patterns: tuple[str, ...]
 
+
+PILLOW_UNUSED_MODULES: Final = (
+    "_imagingft", "_imagingcms", "_webp", "_avif", "_imagingtk", "_imagingmath", "_imagingmorph",
+)  # fmt: skip
 
 TRIM_RULES: Final = (
     TrimRule(
@@ -68,7 +72,17 @@ TRIM_RULES: Final = (
     TrimRule(
         "stale bytecode", "bytecode is compiled later by the target interpreter", ("*/__pycache__",)
     ),
+    TrimRule(
+        "Pillow modules inference never imports",
+        "fonts (FreeType), colour management (LCMS), WebP / AVIF codecs, Tk, ImageMath and "
+        "ImageMorph: handlers open PNG and JPEG only, which the core _imaging module decodes",
+        tuple(f"PIL/{module}.*" for module in PILLOW_UNUSED_MODULES),
+    ),
 )
+
+# auditwheel vendors each wheel's shared libraries into ``<dist>.libs/``; once a rule above drops
+# the extension modules that linked some of them, those are unreachable.
+ORPHANED_LIBRARIES: Final = "orphaned vendored libraries"
 
 # onnxruntime wheels carry the C API library next to the Python binding, which embeds its own
 # copy of the runtime (measured: the binding's DT_NEEDED list has no libonnxruntime). It goes
@@ -157,9 +171,39 @@ def _library_still_needed(root: Path, candidates: list[Path]) -> str | None:
     return None
 
 
+def _orphaned_libraries(root: Path) -> TrimmedItem:
+    """Drop libraries in ``*.libs/`` that no kept ELF file reaches through ``DT_NEEDED``
+    (transitively); keep everything if any dynamic section cannot be read."""
+    vendored = {p for d in root.glob("*.libs") if d.is_dir() for p in d.iterdir() if p.is_file()}
+    by_soname: dict[str, Path] = {}
+    for lib in vendored:
+        by_soname[lib.name] = lib
+        by_soname.setdefault(lib.name.split(".so", 1)[0] + ".so", lib)
+    pending = [
+        p for p in root.rglob("*") if p.is_file() and p not in vendored and ".so" in p.name
+        and is_elf(p)
+    ]  # fmt: skip
+    reached: set[Path] = set()
+    while pending:
+        needed = needed_libraries(pending.pop())
+        if needed is None:
+            return TrimmedItem(rule=ORPHANED_LIBRARIES, paths=0, bytes=0)
+        for soname in needed:
+            found = by_soname.get(soname) or by_soname.get(soname.split(".so", 1)[0] + ".so")
+            if found is not None and found not in reached:
+                reached.add(found)
+                pending.append(found)
+    doomed = sorted(vendored - reached)
+    removed = sum(p.stat().st_size for p in doomed)
+    for path in doomed:
+        path.unlink()
+    return TrimmedItem(rule=ORPHANED_LIBRARIES, paths=len(doomed), bytes=removed)
+
+
 def trim(root: Path) -> TrimResult:
     """Apply every rule to ``root`` in place; return what each removed."""
     items = [_apply(root, rule) for rule in TRIM_RULES]
+    items.append(_orphaned_libraries(root))
     notes: list[str] = []
     candidates = [
         path

@@ -137,7 +137,7 @@ def handle_event(records: Sequence[Any]) -> dict[str, Any]:
             retry.append(f"{work.obj.object_id}: {type(error).__name__}: {error}")
             work.retry = True
     ready = [w for w in works.values() if not w.retry]
-    _classify(ready)
+    classify(ready)
     written = 0
     for work in ready:
         try:
@@ -161,12 +161,16 @@ def _max_bytes() -> int:
 
 
 def _prepare(work: Work) -> None:
-    """Fetch, decode and cut the object into digit inputs (ObjectProblem if it is bad)."""
+    """Fetch the object and cut it into digit inputs (ObjectProblem if it is bad)."""
     limit = _max_bytes()
     obj = work.obj
     if obj.size is not None and obj.size > limit:
         raise ObjectProblem("too_large_bytes", f"{obj.size} bytes is over the {limit} limit")
-    data = fetch(obj, limit)
+    read(work, fetch(obj, limit), limit)
+
+
+def read(work: Work, data: bytes, limit: int) -> None:
+    """Decode the object's bytes and cut them into the work's digit inputs."""
     try:
         image = decode(data, max_pixels=MAX_PIXELS, max_bytes=limit)
         if work.mode == "image":
@@ -210,7 +214,7 @@ def fetch(obj: s3.S3Object, limit: int) -> bytes:
     return data
 
 
-def _classify(works: Sequence[Work]) -> None:
+def classify(works: Sequence[Work]) -> None:
     """One session run for every digit of the event; fills each work's result."""
     batch = [x for w in works if w.failure is None for x in w.inputs]
     probabilities = np.zeros((0, len(CLASSES)), dtype=np.float32)
