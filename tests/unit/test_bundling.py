@@ -264,6 +264,29 @@ def test_trim_removes_what_inference_never_imports(tmp_path: Path) -> None:
     assert all(item.bytes > 0 for item in result.items)
 
 
+def test_trim_drops_pillow_modules_and_only_the_libraries_they_alone_linked(
+    tmp_path: Path,
+) -> None:
+    root = fake_site(tmp_path / "site", binding_links_library=False)
+    pil, libs = root / "PIL", root / "pillow.libs"
+    fake_elf(pil / "_imaging.cpython-313-aarch64-linux-gnu.so", ("libjpeg-1a.so.62", "libc.so.6"))
+    fake_elf(pil / "_imagingft.cpython-313-aarch64-linux-gnu.so",
+             ("libfreetype-2b.so.6", "libjpeg-1a.so.62"))  # fmt: skip
+    fake_elf(libs / "libjpeg-1a.so.62.4.0", ("libc.so.6",))
+    fake_elf(libs / "libfreetype-2b.so.6.20.6", ("libpng16-3c.so.16", "libc.so.6"))
+    fake_elf(libs / "libpng16-3c.so.16.58.0", ("libc.so.6",))
+    fake_elf(libs / "libdlopened-4d.so.1", ("libc.so.6",))  # nothing links it: it stays
+    result = trim(root)
+    assert not (pil / "_imagingft.cpython-313-aarch64-linux-gnu.so").exists()
+    assert (pil / "_imaging.cpython-313-aarch64-linux-gnu.so").exists()
+    assert sorted(p.name for p in libs.iterdir()) == [
+        "libdlopened-4d.so.1", "libjpeg-1a.so.62.4.0",
+    ]  # fmt: skip
+    by_rule = {item.rule: item for item in result.items}
+    assert by_rule["orphaned vendored libraries"].paths == 2
+    assert (root / "numpy.libs" / "libscipy_openblas64_.so").exists()
+
+
 def test_trim_keeps_the_c_library_when_something_links_it(tmp_path: Path) -> None:
     root = fake_site(tmp_path / "site", binding_links_library=True)
     result = trim(root)

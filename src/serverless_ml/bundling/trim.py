@@ -20,7 +20,7 @@ from serverless_ml.bundling.spec import TrimmedItem
 
 # Part of every bundle's cache key: bump it whenever a rule below (or the bundle layout) changes,
 # so no cached bundle built under the old rules is reused.
-BUNDLER_VERSION: Final = 2
+BUNDLER_VERSION: Final = 3
 
 
 @dataclass(frozen=True)
@@ -171,39 +171,58 @@ def _library_still_needed(root: Path, candidates: list[Path]) -> str | None:
     return None
 
 
-def _orphaned_libraries(root: Path) -> TrimmedItem:
-    """Drop libraries in ``*.libs/`` that no kept ELF file reaches through ``DT_NEEDED``
-    (transitively); keep everything if any dynamic section cannot be read."""
-    vendored = {p for d in root.glob("*.libs") if d.is_dir() for p in d.iterdir() if p.is_file()}
-    by_soname: dict[str, Path] = {}
-    for lib in vendored:
-        by_soname[lib.name] = lib
-        by_soname.setdefault(lib.name.split(".so", 1)[0] + ".so", lib)
-    pending = [
-        p for p in root.rglob("*") if p.is_file() and p not in vendored and ".so" in p.name
-        and is_elf(p)
-    ]  # fmt: skip
+def _elf_graph(root: Path) -> dict[Path, tuple[str, ...] | None]:
+    """Every shared object below ``root`` and its ``DT_NEEDED`` sonames."""
+    return {
+        p: needed_libraries(p)
+        for p in root.rglob("*")
+        if p.is_file() and ".so" in p.name and is_elf(p)
+    }
+
+
+def _reachable(
+    starts: Iterable[Path], graph: dict[Path, tuple[str, ...] | None], libs: dict[str, Path]
+) -> set[Path]:
+    """The vendored libraries ``starts`` need, transitively."""
     reached: set[Path] = set()
+    pending = list(starts)
     while pending:
-        needed = needed_libraries(pending.pop())
-        if needed is None:
-            return TrimmedItem(rule=ORPHANED_LIBRARIES, paths=0, bytes=0)
-        for soname in needed:
-            found = by_soname.get(soname) or by_soname.get(soname.split(".so", 1)[0] + ".so")
+        for soname in graph.get(pending.pop()) or ():
+            found = libs.get(soname) or libs.get(soname.split(".so", 1)[0] + ".so")
             if found is not None and found not in reached:
                 reached.add(found)
                 pending.append(found)
-    doomed = sorted(vendored - reached)
-    removed = sum(p.stat().st_size for p in doomed)
+    return reached
+
+
+def _orphaned_libraries(root: Path, before: dict[Path, tuple[str, ...] | None]) -> TrimmedItem:
+    """Drop vendored libraries (``*.libs/``) that only extension modules a rule removed needed:
+    reachable from a removed module, unreachable from every kept one. A library nothing ever
+    linked (perhaps opened with ``dlopen``) stays, and so does everything if any dynamic
+    section cannot be read."""
+    if any(needed is None for needed in before.values()):
+        return TrimmedItem(rule=ORPHANED_LIBRARIES, paths=0, bytes=0)
+    libs: dict[str, Path] = {}
+    for lib in before:
+        if lib.parent.name.endswith(".libs") and lib.parent.parent == root:
+            libs[lib.name] = lib
+            libs.setdefault(lib.name.split(".so", 1)[0] + ".so", lib)
+    vendored = set(libs.values())
+    removed = [p for p in before if not p.exists()]
+    kept = [p for p in before if p.exists() and p not in vendored]
+    doomed = sorted(_reachable(removed, before, libs) - _reachable(kept, before, libs))
+    doomed = [p for p in doomed if p.exists()]
+    size = sum(p.stat().st_size for p in doomed)
     for path in doomed:
         path.unlink()
-    return TrimmedItem(rule=ORPHANED_LIBRARIES, paths=len(doomed), bytes=removed)
+    return TrimmedItem(rule=ORPHANED_LIBRARIES, paths=len(doomed), bytes=size)
 
 
 def trim(root: Path) -> TrimResult:
     """Apply every rule to ``root`` in place; return what each removed."""
+    before = _elf_graph(root)
     items = [_apply(root, rule) for rule in TRIM_RULES]
-    items.append(_orphaned_libraries(root))
+    items.append(_orphaned_libraries(root, before))
     notes: list[str] = []
     candidates = [
         path

@@ -35,7 +35,7 @@ def function_core(
     baked_config: Mapping[str, str] | None = None,
 ) -> FunctionPlan:
     """``environment=None`` means the shape allows none (Lambda@Edge): not even the library's
-    own variables, whose values then travel in ``baked_config``."""
+    own variables; what such a function must know travels in ``baked_config``."""
     variables: dict[str, Value] = {}
     if environment is not None:
         variables = {**standard_environment(service), **environment}

@@ -1,4 +1,5 @@
-"""Trigger components: HTTP endpoint and DynamoDB stream mapping, all on the alias."""
+"""Trigger components: HTTP endpoint, stream mappings and bucket notifications, all on the
+alias."""
 
 from __future__ import annotations
 

@@ -200,16 +200,27 @@ class InferenceServiceSpec:
                     "every write would invoke it again (a loop)",
                 )
         self._check_result_objects()
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple[str, str]] = {}
         for part in self.parts:
-            if part.key in seen:
+            # Keys become IAM Sids with '-', '_' and case folded: 'a-b' and 'A_b' are one key.
+            folded = part.key.replace("-", "_").lower()
+            if folded in seen:
+                other, kind = seen[folded]
                 raise SpecError(
                     "SML167",
-                    f"part key {part.key!r} is used by both {seen[part.key]} and "
-                    f"{type(part).__name__}: keys must be unique across triggers and outputs "
-                    "(rename a suffix, or set name=... on a stream trigger)",
+                    f"part key {part.key!r} ({type(part).__name__}) clashes with {other!r} "
+                    f"({kind}): keys must be unique across triggers and outputs, ignoring case, "
+                    "'-' and '_' (rename a suffix, or set name=... on an existing stream)",
                 )
-            seen[part.key] = type(part).__name__
+            seen[folded] = (part.key, type(part).__name__)
+        if self.alarms.topic == "new" and any(
+            isinstance(p, AlertTopic) and p.name_suffix == "alarms" for p in self.outputs
+        ):
+            raise SpecError(
+                "SML195",
+                "AlertTopic(name_suffix='alarms') would share its name with the alarm topic "
+                f"{self.name}-alarms: choose another suffix",
+            )
 
     def _check_result_objects(self) -> None:
         """Result objects go to a bucket a trigger of this service creates, never where it

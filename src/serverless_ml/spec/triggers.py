@@ -227,7 +227,14 @@ class DynamoStreamTrigger(StreamBatching):
 
 
 def _check_named(name: str | None, existing_arn: str | None, what: str) -> None:
-    """An existing source given as a deploy-time token has no name to derive a key from."""
+    """``name`` keys an existing source; a new resource is keyed by its own name suffix (one
+    key for the resource and its mapping). A token ARN has no name to derive a key from."""
+    if name is not None and existing_arn is None:
+        raise SpecError(
+            "SML196",
+            f"{what}: name= keys an existing stream; a new table or stream is keyed by its "
+            "name_suffix (rename that instead)",
+        )
     if name is None and is_token(existing_arn):
         raise SpecError(
             "SML179",
@@ -335,6 +342,7 @@ class S3Trigger:
         if not 60 <= self.max_event_age_s <= 21_600:
             raise SpecError("SML188", f"max_event_age_s={self.max_event_age_s}: use 60..21600")
         check_arn(self.on_failure_queue_arn, "sqs", "on_failure_queue_arn")
+        _check_named(self.name, self.existing_bucket_name, "S3Trigger")
         if not 1 <= self.max_object_bytes <= 512 * 1024 * 1024:
             raise SpecError(
                 "SML193",

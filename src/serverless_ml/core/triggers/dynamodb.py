@@ -13,6 +13,7 @@ from serverless_ml.core.triggers.streams import (
     iterator_age_alarms,
     iterator_age_widgets,
     mapping_plan,
+    own_failure_queue,
 )
 from serverless_ml.spec.triggers import DynamoStreamTrigger
 
@@ -57,7 +58,7 @@ def dynamodb_fragment(trigger: DynamoStreamTrigger, ctx: PartContext) -> Fragmen
     return Fragment(
         resources=resources,
         bindings=(mapping,),
-        statements=statements,
+        statements=statements + own_failure_queue(trigger.on_failure_queue_arn, key),
         alarms=iterator_age_alarms(ctx),
         widgets=iterator_age_widgets(ctx),
     )

@@ -20,8 +20,9 @@ from serverless_ml.core.triggers.streams import (
     iterator_age_alarms,
     iterator_age_widgets,
     mapping_plan,
+    own_failure_queue,
 )
-from serverless_ml.spec.triggers import KinesisTrigger, NewStream
+from serverless_ml.spec.triggers import KinesisTrigger, NewStream, is_token
 
 
 def stream_plan(service: str, stream: NewStream) -> KinesisStreamPlan:
@@ -40,6 +41,7 @@ def stream_plan(service: str, stream: NewStream) -> KinesisStreamPlan:
 def kinesis_fragment(trigger: KinesisTrigger, ctx: PartContext) -> Fragment:
     resources: tuple[KinesisStreamPlan, ...] = ()
     source: Value
+    stream_name: str | None
     if trigger.new_stream is not None:
         stream = stream_plan(ctx.service, trigger.new_stream)
         resources = (stream,)
@@ -47,7 +49,9 @@ def kinesis_fragment(trigger: KinesisTrigger, ctx: PartContext) -> Fragment:
     else:
         assert trigger.existing_stream_arn is not None
         source = trigger.existing_stream_arn
-        stream_name = trigger.existing_stream_arn.rsplit("/", 1)[-1]
+        # A deploy-time token has no name to put in the alarm's StreamName dimension: the
+        # Lambda IteratorAge alarm still watches the mapping.
+        stream_name = None if is_token(source) else source.rsplit("/", 1)[-1]
     patterns = tuple(json.dumps(p, sort_keys=True) for p in trigger.filter_patterns)
     mapping = mapping_plan(
         trigger, ctx, key=trigger.key, kind="kinesis", source=source, filter_patterns=patterns
@@ -68,8 +72,9 @@ def kinesis_fragment(trigger: KinesisTrigger, ctx: PartContext) -> Fragment:
     return Fragment(
         resources=resources,
         bindings=(mapping,),
-        statements=(statement,),
-        alarms=iterator_age_alarms(ctx) + _stream_age_alarms(ctx, stream_name),
+        statements=(statement, *own_failure_queue(trigger.on_failure_queue_arn, trigger.key)),
+        alarms=iterator_age_alarms(ctx)
+        + (_stream_age_alarms(ctx, stream_name) if stream_name else ()),
         widgets=iterator_age_widgets(ctx),
     )
 

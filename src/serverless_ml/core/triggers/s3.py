@@ -28,6 +28,7 @@ from serverless_ml.core.plan_types import (
     Joined,
 )
 from serverless_ml.core.policies import deny_insecure_s3
+from serverless_ml.core.triggers.streams import own_failure_queue
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.triggers import NewBucket, S3Trigger
 from sml_handlers.runtime import env
@@ -91,7 +92,7 @@ def s3_fragment(trigger: S3Trigger, ctx: PartContext) -> Fragment:
     return Fragment(
         resources=(bucket,),
         bindings=(notification,),
-        statements=(read,),
+        statements=(read, *own_failure_queue(trigger.on_failure_queue_arn, trigger.key)),
         environment=((env.MAX_OBJECT_BYTES, str(trigger.max_object_bytes)),),
         alarms=_async_alarms(ctx),
         widgets=_async_widgets(ctx),
@@ -121,6 +122,12 @@ def _async_alarms(ctx: PartContext) -> tuple[AlarmPlan, ...]:
             alarm(ctx.service, "async_events_dropped", "S3 events dropped by Lambda (expired or "
                   "failed without reaching a destination)", t,
                   lambda_metric(ctx.service, ctx.alias, "AsyncEventsDropped", "Sum", t.period_s))
+        )  # fmt: skip
+        out.append(
+            alarm(ctx.service, "async_destination_failures", "Failed S3 events that could not "
+                  "be delivered to the on-failure queue (they are lost)", t,
+                  lambda_metric(ctx.service, ctx.alias, "DestinationDeliveryFailures", "Sum",
+                                t.period_s))
         )  # fmt: skip
     return tuple(out)
 

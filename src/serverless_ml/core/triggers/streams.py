@@ -6,9 +6,11 @@ from __future__ import annotations
 from serverless_ml.core import limits
 from serverless_ml.core.alarms import alarm, lambda_metric
 from serverless_ml.core.fragments import PartContext
+from serverless_ml.core.iam import sid
 from serverless_ml.core.plan_types import (
     AlarmPlan,
     DashboardWidgetPlan,
+    IamStatement,
     StreamMappingPlan,
     Value,
 )
@@ -42,6 +44,21 @@ def mapping_plan(
         function_response_types=("ReportBatchItemFailures",),
         on_failure_destination=trigger.on_failure_queue_arn or ctx.failure_queue_arn,
         filter_patterns=filter_patterns,
+    )
+
+
+def own_failure_queue(queue_arn: str | None, key: str) -> tuple[IamStatement, ...]:
+    """A part's own on-failure queue: Lambda sends failed records / events to it with the
+    function's role, so the role must be allowed to (the service's queue has SendFailures)."""
+    if queue_arn is None:
+        return ()
+    return (
+        IamStatement(
+            sid=sid("SendFailures", key),
+            actions=("sqs:SendMessage", "sqs:GetQueueAttributes"),
+            resources=(queue_arn,),
+            reason="failed records or events go to this trigger's own on-failure queue",
+        ),
     )
 
 
