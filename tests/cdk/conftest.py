@@ -14,7 +14,7 @@ from aws_cdk import Stack
 
 from serverless_ml.cdk import InferenceService
 from serverless_ml.reference.cdk_app import build_app
-from serverless_ml.reference.scenarios import STACK_IDS, fraud_detection
+from serverless_ml.reference.scenarios import STACK_IDS, fraud_detection, image_processing
 from serverless_ml.spec import (
     AlarmSettings,
     AlertTopic,
@@ -25,6 +25,7 @@ from serverless_ml.spec import (
     KinesisTrigger,
     NewStream,
     ResultsTable,
+    S3Trigger,
     Warmer,
 )
 
@@ -33,6 +34,7 @@ EXISTING_STREAM = (
 )
 TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
 EXISTING_KINESIS = "arn:aws:kinesis:us-east-1:123456789012:stream/plant-telemetry"
+EXISTING_QUEUE = "arn:aws:sqs:us-east-1:123456789012:scans-dlq"
 
 
 def variant_specs() -> dict[str, InferenceServiceSpec]:
@@ -64,6 +66,12 @@ def variant_specs() -> dict[str, InferenceServiceSpec]:
             ),
             outputs=(ResultsTable(name_suffix="anomalies", partition_key="device_id",
                                   sort_key="timestamp"), AlertTopic()),
+        ),
+        "S3Existing": dataclasses.replace(
+            image_processing(), name="scans",
+            triggers=(S3Trigger(existing_bucket_name="partner-scans", prefix="inbox/",
+                                suffix=".png", on_failure_queue_arn=EXISTING_QUEUE),),
+            outputs=(ResultsTable(name_suffix="results", partition_key="object_id"),),
         ),
         "Warmed": dataclasses.replace(
             base, name="fraud-warmed",

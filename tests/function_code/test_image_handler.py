@@ -307,3 +307,34 @@ def test_warmer_and_unknown_events() -> None:
     assert handler.handler({"serverless-ml": "warmer"}, None)["warmed"] is True
     with pytest.raises(ValueError, match="unrecognised event"):
         handler.handler({"Records": [{"eventSource": "aws:sqs"}]}, None)
+
+
+def test_an_eventbridge_object_created_event_from_an_existing_bucket(aws: Aws) -> None:
+    """The existing-bucket route: EventBridge delivers one object per event, key not
+    URL-encoded, ``version-id`` with a dash."""
+    key = "uploads/partner scan+1.png"
+    put = aws.s3.put_object(Bucket=BUCKET, Key=key, Body=digit_png(6))
+    event = {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-12-02T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{BUCKET}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": BUCKET},
+            "object": {"key": key, "size": 100, "etag": "x", "version-id": put["VersionId"],
+                       "sequencer": "00617F08299329D189"},
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }  # fmt: skip
+    response = handler.handler(event, None)
+    assert response["results_written"] == 1
+    item = aws.results()[key]
+    assert item["status"]["S"] == "ok" and item["version_id"]["S"] == put["VersionId"]
+    assert handler.handler(event, None)["results_written"] == 0  # a replay writes nothing

@@ -40,7 +40,7 @@ def _facts(t: Template) -> f.Facts:
             _async_invoke(t, p) for p in t.of("AWS::Lambda::EventInvokeConfig").values()
         ),
         "scaling": _scaling(t),
-        "warmers": {p["Name"]: _rule(t, p) for p in t.of("AWS::Events::Rule").values()},
+        "rules": {p["Name"]: _rule(t, p) for p in t.of("AWS::Events::Rule").values()},
         "permissions": f.records(
             _permission(t, p) for p in t.of("AWS::Lambda::Permission").values()
         ),
@@ -269,7 +269,8 @@ def _scaling_policy(p: Mapping[str, Any]) -> dict[str, Any]:
 
 def _rule(t: Template, p: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "schedule": p["ScheduleExpression"],
+        "schedule": p.get("ScheduleExpression"),
+        "pattern": p.get("EventPattern"),
         "enabled": p.get("State", "ENABLED") == "ENABLED",
         "targets": f.records(
             {"id": x["Id"], "arn": t.ev(x["Arn"]), "input": x.get("Input")}

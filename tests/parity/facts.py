@@ -8,7 +8,7 @@ ARN, a name behind a ``Ref``) comes from the one mock ARN scheme, ``tests.pulumi
 so the three agree on concrete strings.
 
 Sections: ``function``, ``role``, ``log_groups``, ``alias``, ``async_invoke``, ``scaling``,
-``warmers``, ``permissions``, ``tables``, ``queues``, ``http``, ``stream_mappings``, ``alarms``,
+``rules`` (warmers and S3 event rules), ``permissions``, ``tables``, ``queues``, ``http``, ``stream_mappings``, ``alarms``,
 ``topics``, ``dashboards``, and ``tags`` (``"<kind>:<name>"`` -> tags, for every tagged resource;
 dashboards are left out: the Terraform-based Pulumi provider cannot tag them). Collections whose order means nothing are sorted (``records``);
 lists whose order the plan fixes (actions, resources, alarm actions) keep it.
@@ -33,7 +33,7 @@ SECTIONS = (
     "alias",
     "async_invoke",
     "scaling",
-    "warmers",
+    "rules",
     "permissions",
     "tables",
     "kinesis_streams",

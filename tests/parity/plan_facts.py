@@ -39,6 +39,7 @@ UNRENDERED: dict[tuple[str, str], str] = {
     ("StreamMappingPlan", "key"): "names the construct / child resource, no property",
     ("HttpPlan", "key"): "names the construct / child resource, no property",
     ("BucketNotificationPlan", "key"): "names the construct / child resource, no property",
+    ("S3EventRulePlan", "key"): "names the construct / child resource, no property",
     ("BucketPlan", "arn"): "core's name-derived ARN: the role's statements and the invoke "
     "permission carry it (compared there), the bucket resource has no ARN property",
     ("MetricPlan", "label"): "read by neither renderer (the coverage test asserts it is empty)",
@@ -102,7 +103,7 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
         },
         "async_invoke": [p.async_invoke()],
         "scaling": p.scaling(),
-        "warmers": p.warmers(),
+        "rules": p.rules(),
         "permissions": p.permissions(),
         "tables": {
             t.name: {
@@ -203,6 +204,7 @@ class _Plan:
         keys += [f"topic:{t.name}" for t in plan.topics]
         keys += [f"stream:{k.name}" for k in plan.streams]
         keys += [f"bucket:{self.resolve(b.name)}" for b in plan.buckets]
+        keys += [f"rule:{r.rule_name}" for r in plan.s3_rules]
         if plan.warmer is not None:
             keys.append(f"rule:{plan.warmer.rule_name}")
         if plan.scaling is not None:
@@ -308,14 +310,25 @@ class _Plan:
         }
         return [target]
 
-    def warmers(self) -> dict[str, Any]:
-        w = self.plan.warmer
-        if w is None:
-            return {}
-        targets = [{"id": i, "arn": self.alias_arn, "input": w.input_json} for i in w.target_ids]
-        return {
-            w.rule_name: {"schedule": w.schedule, "enabled": True, "targets": f.records(targets)}
+    def rules(self) -> dict[str, Any]:
+        """The warmer's schedule rule and each existing bucket's S3 event rule."""
+        out: dict[str, Any] = {
+            r.rule_name: {
+                "schedule": None,
+                "pattern": json.loads(r.event_pattern),
+                "enabled": True,
+                "targets": [{"id": r.target_id, "arn": self.alias_arn, "input": None}],
+            }
+            for r in self.plan.s3_rules
         }
+        w = self.plan.warmer
+        if w is not None:
+            targets = [
+                {"id": i, "arn": self.alias_arn, "input": w.input_json} for i in w.target_ids
+            ]
+            out[w.rule_name] = {"schedule": w.schedule, "pattern": None, "enabled": True,
+                                "targets": f.records(targets)}  # fmt: skip
+        return out
 
     def permissions(self) -> list[dict[str, Any]]:
         """Who may invoke the alias: API Gateway for an HTTP API, anyone through a public
@@ -343,6 +356,8 @@ class _Plan:
         if self.plan.warmer is not None:
             rule = f.attribute(f.RULE, self.plan.warmer.rule_name, "arn", self.env)
             allow("events.amazonaws.com", rule)
+        for r in self.plan.s3_rules:
+            allow(r.principal, f.attribute(f.RULE, r.rule_name, "arn", self.env))
         for n in self.plan.notifications:
             allow(n.principal, self.resolve(n.bucket_arn),
                   source_account=self.resolve(n.source_account))  # fmt: skip

@@ -52,7 +52,7 @@ def _facts(r: _Resources) -> f.Facts:
             for x in r.inputs("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
         ),
         "scaling": _scaling(r),
-        "warmers": {x["name"]: _rule(r, x) for x in r.inputs(f.RULE)},
+        "rules": {x["name"]: _rule(r, x) for x in r.inputs(f.RULE)},
         "permissions": f.records(
             _permission(r, x) for x in r.inputs("aws:lambda/permission:Permission")
         ),
@@ -307,7 +307,8 @@ def _rule(r: _Resources, x: Mapping[str, Any]) -> dict[str, Any]:
         t for t in r.inputs("aws:cloudwatch/eventTarget:EventTarget") if t["rule"] == x["name"]
     ]
     return {
-        "schedule": x["scheduleExpression"],
+        "schedule": x.get("scheduleExpression"),
+        "pattern": json.loads(x["eventPattern"]) if "eventPattern" in x else None,
         "enabled": x.get("state", "ENABLED") == "ENABLED" and x.get("isEnabled", True),
         "targets": f.records(
             {"id": t["targetId"], "arn": t["arn"], "input": t.get("input")} for t in targets

@@ -4,12 +4,13 @@ refusal, and the plan values that keep CloudFormation free of a dependency cycle
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
 
 from serverless_ml.core.plan import build_plan
-from serverless_ml.core.plan_types import ACCOUNT_ID, Joined, Ref
+from serverless_ml.core.plan_types import ACCOUNT_ID, PARTITION, Joined, Ref
 from serverless_ml.reference.scenarios import image_processing
 from serverless_ml.spec import (
     NewBucket,
@@ -110,7 +111,9 @@ def test_results_outside_the_watched_filter_are_allowed() -> None:
          "SML182"),
         (lambda: NewBucket(name_suffix="Uploads"), "SML183"),
         (lambda: S3Trigger(existing_bucket_name="Not_A_Bucket"), "SML184"),
-        (lambda: S3Trigger(existing_bucket_name="team-uploads"), "SML194"),
+        (lambda: S3Trigger(existing_bucket_name="team-uploads", events=("s3:ObjectCreated:Put",)),
+         "SML194"),
+        (lambda: S3Trigger(new_bucket=NewBucket(name_suffix="u"), name="x"), "SML196"),
         (lambda: S3Trigger(new_bucket=NewBucket(name_suffix="u"), events=("s3:ObjectRemoved:*",)),
          "SML185"),
         (lambda: S3Trigger(new_bucket=NewBucket(name_suffix="u"), prefix="a*"), "SML186"),
@@ -148,3 +151,42 @@ def test_a_long_bucket_name_is_refused_at_plan_time() -> None:
     with pytest.raises(SpecError) as info:
         build_plan(spec)
     assert info.value.code == "SML207"
+
+
+def test_an_existing_bucket_delivers_through_an_eventbridge_rule() -> None:
+    queue = "arn:aws:sqs:us-east-1:123456789012:scans-dlq"
+    spec = dataclasses.replace(
+        image_processing(), name="scans",
+        triggers=(S3Trigger(existing_bucket_name="partner-scans", prefix="inbox/", suffix=".png",
+                            on_failure_queue_arn=queue),),
+        outputs=(ResultsTable(name_suffix="results", partition_key="object_id"),),
+    )  # fmt: skip
+    plan = build_plan(spec)
+    assert plan.buckets == () and plan.notifications == ()
+    (rule,) = plan.s3_rules
+    assert rule.rule_name == "scans-partner-scans-uploads" and rule.principal == (
+        "events.amazonaws.com"
+    )
+    assert json.loads(rule.event_pattern) == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": ["partner-scans"]},
+                   "object": {"key": [{"wildcard": "inbox/*.png"}]}},
+    }  # fmt: skip
+    read = next(s for s in plan.iam if s.sid.startswith("ReadUploads"))
+    assert read.resources == (Joined(("arn:", PARTITION, ":s3:::", "partner-scans",
+                                      "/inbox/*")),)  # fmt: skip
+    own = next(s for s in plan.iam if s.sid == "SendFailuresPartnerScans")
+    assert own.resources == (queue,) and "sqs:SendMessage" in own.actions
+    assert plan.alias.async_on_failure == queue
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "key"),
+    [("in/", "", [{"prefix": "in/"}]), ("", ".jpg", [{"suffix": ".jpg"}]), ("", "", None)],
+)
+def test_event_patterns_match_the_key_filter(prefix: str, suffix: str, key: Any) -> None:
+    from serverless_ml.core.triggers.s3 import event_pattern
+
+    detail = json.loads(event_pattern("b", prefix, suffix))["detail"]
+    assert detail.get("object", {}).get("key") == key

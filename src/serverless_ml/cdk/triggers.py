@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -15,7 +17,12 @@ from constructs import Construct
 from serverless_ml.cdk.log_groups import log_group
 from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
-from serverless_ml.core.plan_types import BucketNotificationPlan, HttpPlan, StreamMappingPlan
+from serverless_ml.core.plan_types import (
+    BucketNotificationPlan,
+    HttpPlan,
+    S3EventRulePlan,
+    StreamMappingPlan,
+)
 
 
 class HttpEndpoint(Construct):
@@ -188,6 +195,40 @@ class BucketNotification(Construct):
         bucket.add_resource_dependency(self.permission)
 
 
+class S3EventRule(Construct):
+    """An EventBridge rule delivering an existing bucket's Object Created events to the alias.
+
+    Children: ``Rule``, ``Permission``."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, plan: S3EventRulePlan, alias: lambda_.IAlias
+    ) -> None:
+        super().__init__(scope, id)
+        self.rule = events.CfnRule(
+            self,
+            "Rule",
+            name=plan.rule_name,
+            event_pattern=json.loads(plan.event_pattern),
+            state="ENABLED",
+            targets=[events.CfnRule.TargetProperty(arn=alias.function_arn, id=plan.target_id)],
+        )
+        acknowledge(
+            self.rule,
+            "Serverless",
+            "Serverless-EventBusDLQ",
+            "EventBridge invokes the alias asynchronously: Lambda's async config retries and "
+            "sends failed events to the service's on-failure queue",
+        )
+        self.permission = lambda_.CfnPermission(
+            self,
+            "Permission",
+            action="lambda:InvokeFunction",
+            function_name=alias.function_arn,
+            principal=plan.principal,
+            source_arn=self.rule.attr_arn,
+        )
+
+
 def render_http(
     scope: Construct, plan: HttpPlan, alias: lambda_.IAlias, refs: RefResolver
 ) -> HttpEndpoint:
@@ -206,12 +247,19 @@ def render_notification(
     return BucketNotification(scope, f"S3-{plan.key}", plan=plan, alias=alias, refs=refs)
 
 
+def render_s3_rule(
+    scope: Construct, plan: S3EventRulePlan, alias: lambda_.IAlias, refs: RefResolver
+) -> S3EventRule:
+    return S3EventRule(scope, f"S3-{plan.key}", plan=plan, alias=alias)
+
+
 BINDING_RENDERERS: dict[
     type, Callable[[Construct, Any, lambda_.IAlias, RefResolver], Construct]
 ] = {
     HttpPlan: render_http,
     StreamMappingPlan: render_mapping,
     BucketNotificationPlan: render_notification,
+    S3EventRulePlan: render_s3_rule,
 }
 """Plan binding type -> render function (construct ids: ``Http``, ``Stream-<key>``,
 ``S3-<key>``)."""

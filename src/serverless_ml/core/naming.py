@@ -48,6 +48,10 @@ def access_log_group_name(service: str) -> str:
     return f"/aws/apigateway/{service}-http"
 
 
+def s3_rule_name(service: str, key: str) -> str:
+    return f"{service}-{key}-uploads"
+
+
 def warmer_rule_name(service: str) -> str:
     return f"{service}-warmer"
 

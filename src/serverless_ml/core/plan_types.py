@@ -371,8 +371,22 @@ class BucketNotificationPlan(Node):
     suffix: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class S3EventRulePlan(Node):
+    """An EventBridge rule on the default bus matching an existing bucket's Object Created
+    events under the trigger's filter, targeting the alias (invoked asynchronously, so the
+    alias' async config retries and keeps failures), and its invoke permission."""
+
+    kind: ClassVar[str] = "s3rule"
+    key: str
+    rule_name: str
+    event_pattern: str  # JSON, as EventBridge takes it
+    target_id: str
+    principal: str
+
+
 ResourcePlan = TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan | BucketPlan
-BindingPlan = HttpPlan | StreamMappingPlan | BucketNotificationPlan
+BindingPlan = HttpPlan | StreamMappingPlan | BucketNotificationPlan | S3EventRulePlan
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -426,6 +440,10 @@ class ServicePlan:
     @property
     def notifications(self) -> tuple[BucketNotificationPlan, ...]:
         return self._of(BucketNotificationPlan)
+
+    @property
+    def s3_rules(self) -> tuple[S3EventRulePlan, ...]:
+        return self._of(S3EventRulePlan)
 
     def node(self, node_id: str) -> ResourcePlan | BindingPlan:
         """The node a ``Ref`` points at (``Ref.resource``)."""

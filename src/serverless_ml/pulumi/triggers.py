@@ -10,7 +10,12 @@ from typing import ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from serverless_ml.core.plan_types import BucketNotificationPlan, HttpPlan, StreamMappingPlan
+from serverless_ml.core.plan_types import (
+    BucketNotificationPlan,
+    HttpPlan,
+    S3EventRulePlan,
+    StreamMappingPlan,
+)
 from serverless_ml.pulumi.function import InferenceFunction
 from serverless_ml.pulumi.refs import RefResolver
 
@@ -269,6 +274,51 @@ class BucketNotificationTrigger(pulumi.ComponentResource):
         self.register_outputs({})
 
 
+@dataclass(frozen=True, kw_only=True)
+class S3EventRuleArgs:
+    plan: S3EventRulePlan
+    target: InferenceFunction
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class S3EventRuleTrigger(pulumi.ComponentResource):
+    """An EventBridge rule delivering an existing bucket's Object Created events to the alias.
+    Children: ``<n>-rule``, ``<n>-target``, ``<n>-permission``."""
+
+    TYPE: ClassVar[str] = "serverless-ml:triggers:S3EventRule"
+
+    def __init__(
+        self, name: str, args: S3EventRuleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TYPE, name, None, opts)
+        p, target = args.plan, args.target
+        child = pulumi.ResourceOptions(parent=self)
+        self.rule = aws.cloudwatch.EventRule(
+            f"{name}-rule",
+            name=p.rule_name,
+            event_pattern=p.event_pattern,
+            tags=args.tags,
+            opts=child,
+        )
+        self.permission = aws.lambda_.Permission(
+            f"{name}-permission",
+            action="lambda:InvokeFunction",
+            function=target.function_name,
+            qualifier=target.alias_name,
+            principal=p.principal,
+            source_arn=self.rule.arn,
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-target",
+            rule=self.rule.name,
+            target_id=p.target_id,
+            arn=target.alias_arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.permission]),
+        )
+        self.register_outputs({})
+
+
 def render_http(
     name: str,
     plan: HttpPlan,
@@ -308,9 +358,23 @@ def render_notification(
     return BucketNotificationTrigger(f"{name}-s3-{plan.key}", args, opts)
 
 
+def render_s3_rule(
+    name: str,
+    plan: S3EventRulePlan,
+    target: InferenceFunction,
+    refs: RefResolver,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.ComponentResource:
+    """Component name: ``<n>-s3-<key>``."""
+    args = S3EventRuleArgs(plan=plan, target=target, tags=tags)
+    return S3EventRuleTrigger(f"{name}-s3-{plan.key}", args, opts)
+
+
 BINDING_RENDERERS: dict[type, Callable[..., pulumi.ComponentResource]] = {
     HttpPlan: render_http,
     StreamMappingPlan: render_mapping,
     BucketNotificationPlan: render_notification,
+    S3EventRulePlan: render_s3_rule,
 }
 """Plan binding type -> render function ``(name, plan, target, refs, tags, opts)``."""

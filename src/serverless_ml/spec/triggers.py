@@ -277,9 +277,10 @@ class S3Trigger:
     """Objects uploaded to a bucket, delivered asynchronously to the alias.
 
     ``new_bucket``: the stack creates the bucket and its own notification configuration (no
-    custom resource). ``existing_bucket_name``: a bucket owned elsewhere, with EventBridge
-    notifications turned on by its owner; an EventBridge rule delivers its Object Created events.
-    Never both. ``prefix`` / ``suffix`` filter keys; asynchronous invocation retries
+    custom resource). ``existing_bucket_name``: a bucket owned elsewhere, whose owner turns on
+    its EventBridge notifications (``aws s3api put-bucket-notification-configuration
+    --notification-configuration '{"EventBridgeConfiguration": {}}'``); an EventBridge rule the
+    stack creates delivers its Object Created events to the alias. Never both. ``prefix`` / ``suffix`` filter keys; asynchronous invocation retries
     ``retry_attempts`` times (0..2) within ``max_event_age_s`` (60..21600), then the event goes
     to ``on_failure_queue_arn`` or the service's failure queue.
     """
@@ -318,13 +319,11 @@ class S3Trigger:
                 f"existing_bucket_name {existing!r} is not a bucket name (3-63 lowercase "
                 "letters, digits, '.', '-')",
             )
-        if existing is not None:
+        if existing is not None and self.events != ("s3:ObjectCreated:*",):
             raise SpecError(
                 "SML194",
-                "S3Trigger(existing_bucket_name=...) is not supported yet: a stack can set the "
-                "notification configuration only of a bucket it creates (and never through a "
-                "custom resource). Use new_bucket=NewBucket(...), or point the bucket's own "
-                "notification at the alias ARN this stack outputs",
+                "an existing bucket delivers through EventBridge, whose 'Object Created' event "
+                "does not tell the S3 event types apart: leave events at the default",
             )
         bad = [e for e in self.events if e not in _S3_EVENTS]
         if bad or not self.events:

@@ -1,5 +1,7 @@
 """S3 trigger: a new bucket (encrypted, private, TLS-only, versioned, retained) whose own
-notification configuration invokes the alias for created objects under a prefix / suffix.
+notification configuration invokes the alias for created objects under a prefix / suffix; or
+an existing bucket (owned elsewhere, EventBridge notifications on) whose Object Created events
+an EventBridge rule delivers to the alias.
 
 Why the bucket's own notification configuration and not CDK's ``add_event_notification``:
 that adds a custom resource backed by a second Lambda function (its own role, runtime and
@@ -12,7 +14,10 @@ this trigger's, and its alarms watch event age and dropped events.
 
 from __future__ import annotations
 
-from serverless_ml.core import limits
+import json
+from typing import Any
+
+from serverless_ml.core import limits, naming
 from serverless_ml.core.alarms import alarm, lambda_metric
 from serverless_ml.core.fragments import AsyncInvoke, Fragment, PartContext
 from serverless_ml.core.iam import sid
@@ -26,6 +31,7 @@ from serverless_ml.core.plan_types import (
     DashboardWidgetPlan,
     IamStatement,
     Joined,
+    S3EventRulePlan,
 )
 from serverless_ml.core.policies import deny_insecure_s3
 from serverless_ml.core.triggers.streams import own_failure_queue
@@ -69,29 +75,63 @@ def bucket_plan(service: str, bucket: NewBucket) -> BucketPlan:
     )
 
 
-def s3_fragment(trigger: S3Trigger, ctx: PartContext) -> Fragment:
-    assert trigger.new_bucket is not None, "existing buckets are refused by the spec for now"
-    bucket = bucket_plan(ctx.service, trigger.new_bucket)
-    notification = BucketNotificationPlan(
+def event_pattern(bucket: str, prefix: str, suffix: str) -> str:
+    """EventBridge's pattern for the bucket's Object Created events under the key filter (a
+    wildcard when both a prefix and a suffix are given: each alone is an exact match type)."""
+    key: list[dict[str, str]] = []
+    if prefix and suffix:
+        escaped = (prefix + "*" + suffix).replace("\\", "\\\\")
+        key = [{"wildcard": escaped}]
+    elif prefix:
+        key = [{"prefix": prefix}]
+    elif suffix:
+        key = [{"suffix": suffix}]
+    detail: dict[str, object] = {"bucket": {"name": [bucket]}}
+    if key:
+        detail["object"] = {"key": key}
+    pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
+    return json.dumps(pattern, sort_keys=True)
+
+
+def _delivery(trigger: S3Trigger, ctx: PartContext) -> tuple[tuple[BucketPlan, ...], Any, Joined]:
+    """The bucket the stack creates and its notification, or the rule for an existing one;
+    and the bucket's ARN."""
+    if trigger.new_bucket is not None:
+        bucket = bucket_plan(ctx.service, trigger.new_bucket)
+        notification = BucketNotificationPlan(
+            key=trigger.key,
+            bucket=bucket.ref("name"),
+            bucket_arn=bucket.arn,
+            principal="s3.amazonaws.com",
+            source_account=ACCOUNT_ID,
+            events=trigger.events,
+            prefix=trigger.prefix,
+            suffix=trigger.suffix,
+        )
+        return (bucket,), notification, bucket.arn
+    name = str(trigger.existing_bucket_name)
+    rule = S3EventRulePlan(
         key=trigger.key,
-        bucket=bucket.ref("name"),
-        bucket_arn=bucket.arn,
-        principal="s3.amazonaws.com",
-        source_account=ACCOUNT_ID,
-        events=trigger.events,
-        prefix=trigger.prefix,
-        suffix=trigger.suffix,
+        rule_name=naming.s3_rule_name(ctx.service, trigger.key),
+        event_pattern=event_pattern(name, trigger.prefix, trigger.suffix),
+        target_id="alias",
+        principal="events.amazonaws.com",
     )
+    return (), rule, Joined(("arn:", PARTITION, ":s3:::", name))
+
+
+def s3_fragment(trigger: S3Trigger, ctx: PartContext) -> Fragment:
+    resources, binding, arn = _delivery(trigger, ctx)
     read = IamStatement(
         sid=sid("ReadUploads", trigger.key),
         actions=("s3:GetObject", "s3:GetObjectVersion"),
-        resources=(bucket.arn + f"/{trigger.prefix}*",),
+        resources=(arn + f"/{trigger.prefix}*",),
         reason="read the uploaded objects (and the exact version an event names) under the "
         "watched prefix only",
     )
     return Fragment(
-        resources=(bucket,),
-        bindings=(notification,),
+        resources=resources,
+        bindings=(binding,),
         statements=(read, *own_failure_queue(trigger.on_failure_queue_arn, trigger.key)),
         environment=((env.MAX_OBJECT_BYTES, str(trigger.max_object_bytes)),),
         alarms=_async_alarms(ctx),
