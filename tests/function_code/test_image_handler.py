@@ -19,6 +19,8 @@ import boto3
 import numpy as np
 import onnxruntime as ort
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 from PIL import Image
 from sklearn.datasets import load_digits
@@ -338,3 +340,51 @@ def test_an_eventbridge_object_created_event_from_an_existing_bucket(aws: Aws) -
     item = aws.results()[key]
     assert item["status"]["S"] == "ok" and item["version_id"]["S"] == put["VersionId"]
     assert handler.handler(event, None)["results_written"] == 0  # a replay writes nothing
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    width=st.integers(1, 300), height=st.integers(1, 300), seed=st.integers(0, 2**16),
+    fmt=st.sampled_from(["PNG", "JPEG"]), mode=st.sampled_from(["image", "document"]),
+)  # fmt: skip
+def test_any_image_is_read_or_recorded_as_a_failure(
+    width: int, height: int, seed: int, fmt: str, mode: str
+) -> None:
+    """Whatever the pixels (noise, one-pixel lines, extreme aspect ratios), reading ends in
+    digit inputs or an ObjectProblem for that object, never another exception."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format=fmt)
+    obj = handler.s3.S3Object(bucket="b", key="k", size=None, version_id=None, sequencer=None,
+                              event_name="")  # fmt: skip
+    work = handler.Work(obj=obj, mode=mode)
+    try:
+        handler.read(work, buffer.getvalue(), 1 << 24)
+    except handler.ObjectProblem as problem:
+        assert problem.reason
+    else:
+        assert work.inputs and all(x.shape == (1, 8, 8) for x in work.inputs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    record=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+            st.sampled_from(["eventSource", "s3", "bucket", "object", "name", "key", "size",
+                             "versionId", "sequencer", "detail", "source", "detail-type"]),
+            inner, max_size=5),
+        max_leaves=12,
+    )
+)  # fmt: skip
+def test_any_record_parses_or_is_refused_as_unreadable(record: Any) -> None:
+    for candidate in (
+        record,
+        {"eventSource": "aws:s3", "s3": record},
+        {"source": "aws.s3", "detail-type": "Object Created", "detail": record},
+    ):
+        try:
+            parsed = handler.s3.parse_record(candidate)
+        except handler.s3.RecordError:
+            continue
+        assert parsed.bucket and parsed.key

@@ -184,6 +184,11 @@ def read(work: Work, data: bytes, limit: int) -> None:
         work.inputs = [to_digit_input(cell) for cell in cells]
     except BadImage as bad:
         raise ObjectProblem(bad.reason, str(bad)) from None
+    except ObjectProblem:
+        raise
+    except Exception as error:  # deterministic on these bytes: retrying cannot help
+        logger.exception("image could not be processed", extra={"object_id": work.obj.object_id})
+        raise ObjectProblem("unprocessable", f"{type(error).__name__}: {error}") from None
 
 
 def fetch(obj: s3.S3Object, limit: int) -> bytes:
@@ -198,7 +203,7 @@ def fetch(obj: s3.S3Object, limit: int) -> bytes:
         raise ObjectProblem("object_missing", "the object was deleted before it was read") from None
     except Exception as error:
         code = getattr(error, "response", {}).get("Error", {}).get("Code")
-        if code in ("NoSuchKey", "NoSuchVersion", "404"):
+        if code in ("NoSuchKey", "NoSuchVersion", "NoSuchBucket", "404"):
             raise ObjectProblem("object_missing", f"the object is gone ({code})") from None
         raise
     body = response["Body"]
