@@ -190,6 +190,7 @@ def test_edge_plan_shares_the_function_core_without_what_edge_forbids() -> None:
     assert fp.reserved_concurrency is None
     assert fp.trust_principals == ("lambda.amazonaws.com", "edgelambda.amazonaws.com")
     assert fp.bundle.baked_config == (("VARIANTS", "a,b,c"),)
+    assert fp.bundle.requirements == ()  # compiled models: no onnxruntime, no numpy
     assert fp.bundle.max_zipped_bytes == 1024 * 1024  # viewer events: 1 MB of code
     assert (plan.region, plan.publish_version, plan.retain_on_delete) == ("us-east-1", True, True)
     assert not hasattr(plan, "alias") and not hasattr(plan, "queues")
@@ -211,6 +212,8 @@ def test_edge_plan_shares_the_function_core_without_what_edge_forbids() -> None:
         ({"event_type": "origin-request", "timeout_s": 31}, "SML404"),
         ({"config": {"bad-key": "x"}}, "SML405"),
         ({"runtime": "python3.11"}, "SML105"),
+        ({"function_package": "handler"}, "SML104"),
+        ({"event_type": "viewer-response", "include_body": True}, "SML406"),
     ],
 )
 def test_edge_refusals(changes: dict[str, object], code: str) -> None:

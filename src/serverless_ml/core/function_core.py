@@ -30,6 +30,7 @@ def function_core(
     snapstart: bool = False,
     log_retention_days: int,
     extra_requirements: tuple[str, ...] = (),
+    base_requirements: tuple[str, ...] = defaults.FUNCTION_REQUIREMENTS,
     trust_principals: tuple[str, ...] = (LAMBDA_PRINCIPAL,),
     max_zipped_bytes: int = limits.LAMBDA_ZIP_DIRECT_UPLOAD_BYTES,
     baked_config: Mapping[str, str] | None = None,
@@ -61,7 +62,7 @@ def function_core(
         bundle=BundlePlan(
             function_package=function_package,
             model_dir=model.directory,
-            requirements=defaults.FUNCTION_REQUIREMENTS + extra_requirements,
+            requirements=base_requirements + extra_requirements,
             python_version=runtime.removeprefix("python"),
             architecture=architecture,
             max_zipped_bytes=max_zipped_bytes,

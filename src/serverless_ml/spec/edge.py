@@ -73,6 +73,19 @@ class EdgeFunctionSpec:
                 "SML404",
                 f"timeout_s={self.timeout_s}: {self.event_type} functions get 1..{timeout} s",
             )
+        if not re.match(
+            r"^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_]*)+$", self.function_package
+        ):
+            raise SpecError(
+                "SML104",
+                f"function_package {self.function_package!r}: a dotted package holding handler.py",
+            )
+        if self.include_body and not self.event_type.endswith("request"):
+            raise SpecError(
+                "SML406",
+                "include_body applies to viewer-request and origin-request events only "
+                "(CloudFront passes no body to response events)",
+            )
         for key in self.config:
             if not _CONFIG_KEY.match(key):
                 raise SpecError("SML405", f"config key {key!r}: letters, digits, '_'")
