@@ -18,7 +18,7 @@ from sml_handlers.fraud.features import decide, feature_vector, parse_transactio
 from sml_handlers.runtime.metrics import Metrics
 from tests.function_code.handler_events import http_event, sample_transactions
 
-KINDS = ["http_api", "function_url"]
+KINDS = ["http_api", "function_url", "rest_api"]
 RESPONSE_KEYS = {"transaction_id", "decision", "score", "model_version"}
 
 
@@ -287,7 +287,7 @@ def test_a_warmer_first_takes_the_cold_start_silently(
 @pytest.mark.parametrize(
     ("event", "hint"),
     [
-        ({"httpMethod": "POST", "path": "/", "requestContext": {}, "body": "{}"}, "format 1.0"),
+        ({"httpMethod": "POST", "requestContext": {}, "body": "{}"}, "keys ['body'"),
         ({"Records": [{"eventSource": "aws:sqs", "body": "{}"}]}, "keys ['Records']"),
         ({"Records": []}, "keys ['Records']"),
         ({"serverless-ml": "warmer", "x": 1}, "keys"),

@@ -30,9 +30,12 @@ def http_event(
     kind: str = "http_api",
     base64_body: bool = False,
 ) -> dict[str, Any]:
-    """An HTTP API 2.0 (``kind="http_api"``) or function URL (``"function_url"``) request."""
+    """An HTTP API 2.0 (``kind="http_api"``), function URL (``"function_url"``) or API Gateway
+    REST proxy, payload 1.0 (``"rest_api"``) request."""
     if base64_body and body is not None:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
+    if kind == "rest_api":
+        return _rest_event(body, method=method, base64_body=base64_body)
     extra: dict[str, Any]
     if kind == "http_api":
         domain, route = "id.execute-api.us-east-1.amazonaws.com", "POST /score"
@@ -79,6 +82,44 @@ def http_event(
     if body is not None:
         event["body"] = body
     return event
+
+
+def _rest_event(body: str | None, *, method: str, base64_body: bool) -> dict[str, Any]:
+    """The shape of AWS's ``apigateway-aws-proxy`` sample event (REST API, Lambda proxy)."""
+    headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "Host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "User-Agent": "curl/8.5.0",
+        "X-Forwarded-Proto": "https",
+    }
+    return {
+        "resource": "/score",
+        "path": "/score",
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "resourceId": "123456",
+            "stage": "prod",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "requestTime": "09/Apr/2015:12:34:56 +0000",
+            "requestTimeEpoch": 1428582896000,
+            "identity": {"sourceIp": "192.0.2.1", "userAgent": "curl/8.5.0", "apiKey": "k"},
+            "path": "/prod/score",
+            "resourcePath": "/score",
+            "httpMethod": method,
+            "apiId": "abc123",
+            "protocol": "HTTP/1.1",
+        },
+        "body": body,
+        "isBase64Encoded": base64_body,
+    }
 
 
 def to_item(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Fraud scoring Lambda: one handler for HTTP requests, DynamoDB stream batches and warmers.
 
-- HTTP API (payload 2.0) or function URL: ``POST`` one transaction as JSON -> 200
+- HTTP API (payload 2.0 or 1.0), function URL, or REST API proxy (payload 1.0): ``POST`` one
+  transaction as JSON -> 200
   ``{transaction_id, decision, score, model_version}``; client mistakes -> 400
   ``{"error": "invalid_transaction", "fields": {...}}``; other methods -> 405.
 - DynamoDB stream (``ReportBatchItemFailures`` on): every INSERT/MODIFY ``NewImage`` is a
@@ -122,7 +123,7 @@ def _decision(txn: Transaction, fraud_probability: float) -> dict[str, Any]:
     }
 
 
-# --- HTTP API 2.0 / function URL ---------------------------------------------------------------
+# --- HTTP: HTTP API, function URL, REST API proxy --------------------------------------------
 
 
 def _handle_http(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,12 +259,11 @@ def _put_decision(client: Any, table: str, decision: Mapping[str, Any], decided_
 def _unrecognised(event: object) -> ValueError:
     if isinstance(event, dict):
         shape = f"an object with keys {sorted(map(str, event))[:10]}"
-        if "httpMethod" in event:
-            shape += " (API Gateway payload format 1.0: configure payload format 2.0)"
     else:
         shape = f"a {type(event).__name__}"
     logger.error("unrecognised event", extra={"event_shape": shape})
     return ValueError(
-        "unrecognised event: expected an HTTP API 2.0 / function URL request, a DynamoDB stream "
+        "unrecognised event: expected an HTTP request (HTTP API, function URL or REST API "
+        "proxy), a DynamoDB stream "
         f"batch or {warmer.WARMER_EVENT}; got {shape}"
     )

@@ -1,8 +1,12 @@
-"""HTTP API (payload format 2.0) and Lambda function URL requests and responses.
+"""HTTP requests and responses from every Lambda HTTP front: HTTP API (payload 2.0 and 1.0),
+function URLs, and API Gateway REST APIs (Lambda proxy, payload 1.0).
 
-Both deliver the same event shape ("version": "2.0", "rawPath", "requestContext.http.method",
-"body", "isBase64Encoded"):
+Payload 2.0 ("version": "2.0", "rawPath", "requestContext.http.method") is what HTTP APIs and
+function URLs send; payload 1.0 ("httpMethod", "path", "resource") is what REST APIs send (and
+HTTP APIs configured for 1.0). Both carry "body" and "isBase64Encoded", and both accept the same
+``{"statusCode", "headers", "body", "isBase64Encoded"}`` response:
 https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
 https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
 Bodies are parsed strictly: size-capped, valid UTF-8, one JSON object, no NaN/Infinity (Python's
 ``json`` accepts them by default), no duplicate keys. Every client mistake is a ``RequestError``
@@ -31,15 +35,21 @@ class RequestError(ValueError):
 
 
 def is_http_event(event: object) -> bool:
-    """True for an HTTP API 2.0 / function URL event."""
-    return isinstance(event, dict) and "rawPath" in event and "requestContext" in event
+    """True for a payload 2.0 (HTTP API, function URL) or 1.0 (REST API proxy) request."""
+    if not isinstance(event, dict) or not isinstance(event.get("requestContext"), Mapping):
+        return False
+    return "rawPath" in event or (
+        "httpMethod" in event and ("path" in event or "resource" in event)
+    )
 
 
 def method(event: Mapping[str, Any]) -> str:
-    """The request's HTTP method, upper-case ('' when absent)."""
-    context = event.get("requestContext")
-    http = context.get("http") if isinstance(context, Mapping) else None
-    value = http.get("method") if isinstance(http, Mapping) else None
+    """The request's HTTP method, upper-case ('' when absent), from either payload format."""
+    value = event.get("httpMethod")
+    if value is None:
+        context = event.get("requestContext")
+        http = context.get("http") if isinstance(context, Mapping) else None
+        value = http.get("method") if isinstance(http, Mapping) else None
     return value.upper() if isinstance(value, str) else ""
 
 
