@@ -14,18 +14,40 @@ _POLICY = (
     "no replacement"
 )
 
+_RETAIN = (
+    "nothing lost on destroy (issue #8): the failure queue (and the Kinesis stream, which CDK "
+    "already retained) is retained on both backends, decided in the plan; no replacement"
+)
+_QUEUE = "/Resources/ServiceQueuefailuresB2B582CC"
+
 DELIBERATE: dict[tuple[str, str], dict[str, str]] = {
+    ("cdk", "FraudDetectionStack"): {
+        f"~ {_QUEUE}/DeletionPolicy": _RETAIN,
+        f"~ {_QUEUE}/UpdateReplacePolicy": _RETAIN,
+    },
+    ("cdk", "IoTAnomalyStack"): {
+        f"~ {_QUEUE}/DeletionPolicy": _RETAIN,
+        f"~ {_QUEUE}/UpdateReplacePolicy": _RETAIN,
+    },
     ("pulumi", "FraudDetectionStack"): {
         "~ /aws:sns/topicPolicy:TopicPolicy::fraud-detection-topic-policy/inputs/policy": _POLICY,
         "~ /aws:sqs/queuePolicy:QueuePolicy::fraud-detection-queue-failures-policy/inputs/policy": (
             _POLICY
         ),
+        "~ /aws:sqs/queue:Queue::fraud-detection-queue-failures/retain_on_delete": _RETAIN,
+        "~ /aws:sqs/queuePolicy:QueuePolicy::fraud-detection-queue-failures-policy/"
+        "retain_on_delete": _RETAIN,
     },
     ("pulumi", "IoTAnomalyStack"): {
         "~ /aws:sns/topicPolicy:TopicPolicy::iot-anomaly-topic-alerts-policy/inputs/policy": _POLICY,
         "~ /aws:sns/topicPolicy:TopicPolicy::iot-anomaly-topic-policy/inputs/policy": _POLICY,
         "~ /aws:sqs/queuePolicy:QueuePolicy::iot-anomaly-queue-failures-policy/inputs/policy": (
             _POLICY
+        ),
+        "~ /aws:kinesis/stream:Stream::iot-anomaly-kinesis-readings/retain_on_delete": _RETAIN,
+        "~ /aws:sqs/queue:Queue::iot-anomaly-queue-failures/retain_on_delete": _RETAIN,
+        "~ /aws:sqs/queuePolicy:QueuePolicy::iot-anomaly-queue-failures-policy/retain_on_delete": (
+            _RETAIN
         ),
     },
 }

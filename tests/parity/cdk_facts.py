@@ -47,7 +47,10 @@ def _facts(t: Template) -> f.Facts:
         "tables": {
             p["TableName"]: _table(t, lid) for lid, p in t.of("AWS::DynamoDB::Table").items()
         },
-        "kinesis_streams": {p["Name"]: _kinesis(p) for p in t.of("AWS::Kinesis::Stream").values()},
+        "kinesis_streams": {
+            p["Name"]: {**_kinesis(p), "retain_on_delete": _retained(t, lid)}
+            for lid, p in t.of("AWS::Kinesis::Stream").items()
+        },
         "queues": {p["QueueName"]: _queue(t, lid, p) for lid, p in t.of("AWS::SQS::Queue").items()},
         "http": f.records(
             [_api(t, lid, p) for lid, p in t.of("AWS::ApiGatewayV2::Api").items()]
@@ -77,6 +80,10 @@ def _facts(t: Template) -> f.Facts:
         ),
         "tags": _all_tags(t),
     }
+
+
+def _retained(t: Template, logical: str) -> bool:
+    return t.resources[logical].get("DeletionPolicy") == "Retain"
 
 
 def _key_filter(rules: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -332,6 +339,7 @@ def _queue(t: Template, logical: str, p: Mapping[str, Any]) -> dict[str, Any]:
         "visibility_timeout_s": p.get("VisibilityTimeout", 30),
         "sqs_managed_sse": p.get("SqsManagedSseEnabled"),
         "policies": policies,
+        "retain_on_delete": _retained(t, logical),
     }
 
 

@@ -124,6 +124,7 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
                 "shard_count": k.shard_count,
                 "retention_hours": k.retention_hours,
                 "encryption": ["KMS", k.encryption_key],
+                "retain_on_delete": k.retain_on_delete,
             }
             for k in plan.streams
         },
@@ -133,6 +134,7 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
                 "visibility_timeout_s": q.visibility_timeout_s,
                 "sqs_managed_sse": q.sqs_managed_sse,
                 "policies": p.policies(q.policy),
+                "retain_on_delete": q.retain_on_delete,
             }
             for q in plan.queues
         },

@@ -57,7 +57,10 @@ def _facts(r: _Resources) -> f.Facts:
             _permission(r, x) for x in r.inputs("aws:lambda/permission:Permission")
         ),
         "tables": {x.inputs["name"]: _table(x) for x in r.of(f.TABLE)},
-        "kinesis_streams": {x["name"]: _kinesis(x) for x in r.inputs(f.KINESIS)},
+        "kinesis_streams": {
+            x.inputs["name"]: {**_kinesis(x.inputs), "retain_on_delete": x.retain_on_delete}
+            for x in r.of(f.KINESIS)
+        },
         "queues": {x.inputs["name"]: _queue(r, x) for x in r.of(f.QUEUE)},
         "http": f.records(
             [_api(r, x) for x in r.of("aws:apigatewayv2/api:Api")]
@@ -364,6 +367,7 @@ def _queue(r: _Resources, x: RecordedResource) -> dict[str, Any]:
         "visibility_timeout_s": p.get("visibilityTimeoutSeconds", 30),
         "sqs_managed_sse": p.get("sqsManagedSseEnabled"),
         "policies": inline + attached,
+        "retain_on_delete": x.retain_on_delete,
     }
 
 

@@ -76,6 +76,7 @@ def render_queue(scope: Construct, q: QueuePlan, refs: RefResolver) -> sqs.Queue
         retention_period=Duration.seconds(q.retention_s),
         visibility_timeout=Duration.seconds(q.visibility_timeout_s),
         encryption=sqs.QueueEncryption.SQS_MANAGED if q.sqs_managed_sse else None,
+        removal_policy=RemovalPolicy.RETAIN if q.retain_on_delete else RemovalPolicy.DESTROY,
     )
     refs.register(q.node_id, cfn_of(queue), arn=lambda: queue.queue_arn)
     for statement in policy_statements(q.policy, refs):
@@ -95,6 +96,7 @@ def render_stream(scope: Construct, k: KinesisStreamPlan, refs: RefResolver) -> 
         shard_count=k.shard_count,
         retention_period=Duration.hours(k.retention_hours),
         encryption=kinesis.StreamEncryption.MANAGED,
+        removal_policy=RemovalPolicy.RETAIN if k.retain_on_delete else RemovalPolicy.DESTROY,
     )
     cfn_stream = cfn_of(stream)
     assert isinstance(cfn_stream, kinesis.CfnStream)

@@ -22,6 +22,8 @@ def failure_queue_plan(service: str) -> QueuePlan:
         visibility_timeout_s=defaults.QUEUE_VISIBILITY_TIMEOUT_S,
         sqs_managed_sse=True,
         policy=(deny_insecure_sqs(arn),),
+        # What failed is kept 14 days for someone to look at: a destroy must not drop it.
+        retain_on_delete=True,
     )
 
 

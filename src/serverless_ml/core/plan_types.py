@@ -226,6 +226,7 @@ class KinesisStreamPlan(Node):
     shard_count: int | None
     retention_hours: int
     encryption_key: str  # KMS key alias used for server-side encryption
+    retain_on_delete: bool  # records outlive the stack, on both backends
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,6 +249,7 @@ class QueuePlan(Node):
     visibility_timeout_s: int
     sqs_managed_sse: bool
     policy: tuple[PolicyStatementPlan, ...]  # the queue's resource policy
+    retain_on_delete: bool  # failed records / events outlive the stack
 
 
 @dataclass(frozen=True, kw_only=True)

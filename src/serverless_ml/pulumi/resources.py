@@ -76,7 +76,7 @@ def render_queue(q: QueuePlan, ctx: RenderContext) -> aws.sqs.Queue:
         visibility_timeout_seconds=q.visibility_timeout_s,
         sqs_managed_sse_enabled=q.sqs_managed_sse,
         tags=ctx.tags,
-        opts=ctx.opts(),
+        opts=ctx.opts(retain_on_delete=q.retain_on_delete),
     )
     ctx.refs.register(q.node_id, arn=queue.arn)
     if q.policy:
@@ -84,7 +84,7 @@ def render_queue(q: QueuePlan, ctx: RenderContext) -> aws.sqs.Queue:
             f"{ctx.name}-queue-{q.key}-policy",
             queue_url=queue.url,
             policy=resource_policy(q.policy, ctx.refs),
-            opts=ctx.opts(),
+            opts=ctx.opts(retain_on_delete=q.retain_on_delete),
         )
     return queue
 
@@ -99,7 +99,7 @@ def render_stream(k: KinesisStreamPlan, ctx: RenderContext) -> aws.kinesis.Strea
         encryption_type="KMS",
         kms_key_id=k.encryption_key,
         tags=ctx.tags,
-        opts=ctx.opts(),
+        opts=ctx.opts(retain_on_delete=k.retain_on_delete),
     )
     ctx.refs.register(k.node_id, arn=stream.arn)
     return stream

@@ -35,6 +35,7 @@ def stream_plan(service: str, stream: NewStream) -> KinesisStreamPlan:
         shard_count=stream.shard_count,
         retention_hours=stream.retention_hours,
         encryption_key="alias/aws/kinesis",
+        retain_on_delete=True,
     )
 
 
