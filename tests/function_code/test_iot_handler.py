@@ -154,11 +154,11 @@ def test_failed_alert_undoes_rows_so_the_retry_alerts(
 
 def test_decodes_base64_json_and_normalises_timestamps(aws: AwsResources) -> None:
     (reading,) = mixed_readings(0, 1, seed=12)
-    epoch = dict(reading, timestamp=1767571200.25)  # 2026-01-05T00:00:00.250Z
+    epoch = dict(reading, timestamp=1767571200.25)  # 2026-01-05T00:00:00.250000Z
     event = kinesis_event([encode(epoch)])
     assert json.loads(base64.b64decode(event["Records"][0]["kinesis"]["data"])) == epoch
     iot.handler(event, None)
-    assert set(aws.anomalies()) == {(reading["device_id"], "2026-01-05T00:00:00.250Z")}
+    assert set(aws.anomalies()) == {(reading["device_id"], "2026-01-05T00:00:00.250000Z")}
 
 
 def test_warmer_and_unrecognised_events(aws: AwsResources) -> None:
@@ -173,3 +173,23 @@ def test_missing_configuration_fails_loudly(
     monkeypatch.delenv("SML_RESULTS_TABLE")
     with pytest.raises(RuntimeError, match="SML_RESULTS_TABLE"):
         iot.handler(kinesis_event([b"{}"]), None)
+
+
+def test_distinct_readings_stay_distinct_and_a_collision_is_reported(aws: AwsResources) -> None:
+    """Issue #8: readings of one device less than a millisecond apart are two rows; two
+    different readings with the very same device and timestamp are never merged silently."""
+    anomalous = expected_anomalies(mixed_readings(0, 3, seed=12))
+    first = dict(anomalous[0], timestamp="2026-01-05T00:00:00.000100Z")
+    close = dict(anomalous[1], device_id=first["device_id"],
+                 timestamp="2026-01-05T00:00:00.000600Z")  # fmt: skip
+    clash = dict(anomalous[2], device_id=first["device_id"], timestamp=first["timestamp"])
+    replay = dict(first)
+    response = iot.handler(kinesis_event([encode(r) for r in (first, close, clash, replay)]), None)
+    assert failures(response) == [sequence_number(2)]  # the clash, alone
+    rows = aws.anomalies()
+    assert set(rows) == {
+        (first["device_id"], "2026-01-05T00:00:00.000100Z"),
+        (first["device_id"], "2026-01-05T00:00:00.000600Z"),
+    }
+    (alert,) = aws.alerts()
+    assert alert["anomalies"] == 2

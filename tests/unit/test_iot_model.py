@@ -146,14 +146,28 @@ def test_feature_vector_and_suspect_sensor() -> None:
     assert suspect_sensor(stuck) == "pressure_kpa"
 
 
-def test_timestamps_normalised_to_utc_milliseconds() -> None:
+def test_timestamps_normalised_to_utc_microseconds() -> None:
     reading = sample()[0]
     assert parse_reading(dict(reading, timestamp="2026-01-05T01:00:00+01:00")).timestamp == (
-        "2026-01-05T00:00:00.000Z"
+        "2026-01-05T00:00:00.000000Z"
     )
     assert parse_reading(dict(reading, timestamp=1767571200.5)).timestamp == (
-        "2026-01-05T00:00:00.500Z"
+        "2026-01-05T00:00:00.500000Z"
     )
+    # Less than a millisecond apart: still two readings (issue #8).
+    a = parse_reading(dict(reading, timestamp="2026-01-05T00:00:00.000100Z")).timestamp
+    b = parse_reading(dict(reading, timestamp="2026-01-05T00:00:00.000600Z")).timestamp
+    assert a != b and sorted([b, a]) == [a, b]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999-23:59"],
+)
+def test_timestamps_at_the_ends_of_datetime_are_invalid_fields_not_crashes(value: str) -> None:
+    with pytest.raises(ReadingError) as error:
+        parse_reading(dict(sample()[0], timestamp=value))
+    assert set(error.value.errors) == {"timestamp"}
 
 
 @pytest.mark.parametrize(

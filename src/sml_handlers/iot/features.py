@@ -149,10 +149,15 @@ def _timestamp(value: object) -> str:
         if not EARLIEST.timestamp() <= seconds < LATEST.timestamp():
             raise Invalid(f"must be {expected}, got {describe(value)}")
         moment = datetime.fromtimestamp(seconds, tz=UTC)
-    moment = moment.astimezone(UTC)
+    try:  # an offset can push a moment at datetime's ends out of its range
+        moment = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Invalid(f"must be {expected}, got {describe(value)}") from None
     if not EARLIEST <= moment < LATEST:
         raise Invalid(f"must be {expected}, got {describe(value)}")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # Microseconds: readings of one device less than a millisecond apart stay distinct rows,
+    # and a fixed width keeps the sort key in time order.
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_reading(obj: object) -> Reading:

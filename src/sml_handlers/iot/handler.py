@@ -193,11 +193,27 @@ def _put_anomaly(client: Any, table: str, anomaly: Anomaly, detected_at: str) ->
     }
     try:
         client.put_item(
-            TableName=table, Item=item, ConditionExpression="attribute_not_exists(device_id)"
+            TableName=table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(device_id)",
+            # The row already there comes back with the refusal (no read permission needed):
+            # the same values are an earlier delivery of this reading, other values a collision.
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
-    except client.exceptions.ConditionalCheckFailedException:
-        return False  # written by an earlier delivery of this record (and alerted then)
+    except client.exceptions.ConditionalCheckFailedException as refused:
+        existing = refused.response.get("Item") or {}
+        if all(existing.get(sensor) == item[sensor] for sensor in SENSORS):
+            return False  # written by an earlier delivery of this record (and alerted then)
+        raise ReadingCollision(
+            f"another reading of device {reading.device_id!r} at {reading.timestamp} with other "
+            "values is already stored: give readings distinct timestamps"
+        ) from None
     return True
+
+
+class ReadingCollision(RuntimeError):
+    """Two different readings share one device and timestamp: reported as this record's
+    failure (never merged into one row silently)."""
 
 
 def alert_message(written: Sequence[Anomaly], records: Sequence[Any]) -> dict[str, Any]:
