@@ -148,12 +148,35 @@ def test_replaying_a_batch_is_idempotent(
     ]
 
 
-def test_a_modified_transaction_keeps_its_first_decision(tables: StreamTables) -> None:
+def test_a_modify_that_changes_what_the_model_reads_is_decided_again(
+    tables: StreamTables,
+) -> None:
+    """Issue #8: the first decision is no longer kept silently when the transaction changes."""
     (txn,) = sample_transactions(1, seed=3)
     tables.put(to_item(txn))
     fraud.handler(tables.next_batch(), None)
     before = tables.decisions()
-    tables.put(to_item({**txn, "amount": txn["amount"] * 40 + 5000}))
+    changed = {**txn, "amount": txn["amount"] * 40 + 5000}
+    tables.put(to_item(changed))
+    event = tables.next_batch()
+    assert [r["eventName"] for r in event["Records"]] == ["MODIFY"]
+    assert fraud.handler(event, None) == {"batchItemFailures": []}
+    after = tables.decisions()
+    (decision, score) = expected_decisions([changed])[txn["transaction_id"]]
+    row = after[txn["transaction_id"]]
+    assert row != before[txn["transaction_id"]]
+    assert row["decision"]["S"] == decision
+    assert float(row["score"]["N"]) == pytest.approx(score, abs=1e-5)
+    assert fraud.handler(json.loads(json.dumps(event)), None) == {"batchItemFailures": []}
+    assert tables.decisions() == after  # a replay of the MODIFY writes nothing
+
+
+def test_a_modify_of_fields_the_model_ignores_keeps_the_decision(tables: StreamTables) -> None:
+    (txn,) = sample_transactions(1, seed=4)
+    tables.put(to_item(txn))
+    fraud.handler(tables.next_batch(), None)
+    before = tables.decisions()
+    tables.put(to_item({**txn, "reviewed_by": "analyst-7"}))
     event = tables.next_batch()
     assert [r["eventName"] for r in event["Records"]] == ["MODIFY"]
     assert fraud.handler(event, None) == {"batchItemFailures": []}

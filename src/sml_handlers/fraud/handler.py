@@ -6,7 +6,8 @@
   ``{"error": "invalid_transaction", "fields": {...}}``; other methods -> 405.
 - DynamoDB stream (``ReportBatchItemFailures`` on): every INSERT/MODIFY ``NewImage`` is a
   transaction; all valid ones are scored in one onnxruntime call and each decision is written once
-  to ``$SML_RESULTS_TABLE`` (conditional put, so replays are harmless); REMOVE is ignored. The
+  to ``$SML_RESULTS_TABLE`` per set of model inputs (conditional put: replays write nothing, a
+  MODIFY that changes what the model reads is decided again); REMOVE is ignored. The
   response lists exactly the failed records; if all of them failed the handler raises so Lambda
   retries or bisects the whole batch (Powertools ``BatchProcessor`` semantics).
 - ``{"serverless-ml": "warmer"}``: ``{"warmed": true}``, no inference, logs or metrics.
@@ -16,6 +17,7 @@ INIT (importing this module) loads and warms the model; boto3 loads on the first
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -200,14 +202,16 @@ def _handle_stream(records: Sequence[Any]) -> dict[str, Any]:
             pending.append((index, txn))
     written = 0
     if pending:
-        probabilities = score(
-            np.asarray([feature_vector(txn) for _, txn in pending], dtype=np.float32)
-        )
+        rows = np.asarray([feature_vector(txn) for _, txn in pending], dtype=np.float32)
+        probabilities = score(rows)
         client = aws.client("dynamodb")
         decided_at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        for (index, txn), probability in zip(pending, probabilities.tolist(), strict=True):
+        for (index, txn), row, probability in zip(
+            pending, rows, probabilities.tolist(), strict=True
+        ):
+            decision = _decision(txn, probability)
             try:
-                written += _put_decision(client, table, _decision(txn, probability), decided_at)
+                written += _put_decision(client, table, decision, decided_at, features_digest(row))
             except Exception as error:  # any write failure fails this record alone
                 failures[index] = f"write failed: {type(error).__name__}: {error}"
     for index in sorted(failures):
@@ -232,8 +236,17 @@ def _handle_stream(records: Sequence[Any]) -> dict[str, Any]:
     )
 
 
-def _put_decision(client: Any, table: str, decision: Mapping[str, Any], decided_at: str) -> int:
-    """Write the decision unless one exists (1 if written, 0 if the transaction was decided)."""
+def features_digest(row: np.ndarray) -> str:
+    """What the model read of a transaction: equal digests, equal decision."""
+    return hashlib.sha256(np.ascontiguousarray(row, dtype=np.float32).tobytes()).hexdigest()[:32]
+
+
+def _put_decision(
+    client: Any, table: str, decision: Mapping[str, Any], decided_at: str, digest: str
+) -> int:
+    """Write the decision unless this transaction was decided on the same features (1 if
+    written, 0 if not). A MODIFY that changes what the model reads is decided again and
+    replaces the earlier decision; a replay, or a change to other fields, writes nothing."""
     item = {
         "transaction_id": {"S": decision["transaction_id"]},
         "decision": {"S": decision["decision"]},
@@ -241,12 +254,15 @@ def _put_decision(client: Any, table: str, decision: Mapping[str, Any], decided_
         "model_name": {"S": MODEL.name},
         "model_version": {"S": decision["model_version"]},
         "decided_at": {"S": decided_at},
+        "features_digest": {"S": digest},
     }
     try:
         client.put_item(
             TableName=table,
             Item=item,
-            ConditionExpression="attribute_not_exists(transaction_id)",
+            ConditionExpression="attribute_not_exists(transaction_id) OR "
+            "attribute_not_exists(features_digest) OR features_digest <> :digest",
+            ExpressionAttributeValues={":digest": {"S": digest}},
         )
     except client.exceptions.ConditionalCheckFailedException:
         return 0  # decided by an earlier delivery of this record: success
