@@ -32,8 +32,10 @@ def test_to_item_types_and_refuses_nan() -> None:
 def test_http_event_kinds() -> None:
     assert http_event("{}")["routeKey"] == "POST /score"
     assert http_event("{}", kind="function_url")["requestContext"]["authorizer"]["iam"]
+    rest = http_event("{}", kind="rest_api")  # AWS's apigateway-aws-proxy shape, payload 1.0
+    assert rest["httpMethod"] == "POST" and rest["requestContext"]["resourcePath"] == "/score"
     with pytest.raises(ValueError, match="kind"):
-        http_event("{}", kind="rest_api")
+        http_event("{}", kind="alb")
 
 
 def test_lambda_record_and_batches() -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sml_handlers.runtime.fields import FieldErrors, Invalid, describe, finite_number
+from sml_handlers.runtime.fields import FieldErrors, Invalid, as_utc, describe, finite_number
 
 MERCHANT_CATEGORIES: Final[tuple[str, ...]] = (
     "grocery",
@@ -151,7 +151,7 @@ def _aware(moment: datetime, value: object) -> datetime:
             f"must be {_TIMESTAMP_EXPECTED}; {describe(value)} has no UTC offset "
             "(append Z or +HH:MM)"
         )
-    return moment.astimezone(UTC)
+    return as_utc(moment, _TIMESTAMP_EXPECTED, value)
 
 
 def _timestamp(value: object) -> datetime:
@@ -251,11 +251,19 @@ def parse_transaction(obj: object) -> Transaction:
     return Transaction(**parsed)
 
 
+MIN_HISTORY_AMOUNT: Final = 0.01  # a 24 h sum below one cent is no spending history
+MAX_AMOUNT_TO_AVG: Final = 1e6  # ratio cap: keeps the model input finite
+
+
 def feature_vector(txn: Transaction) -> list[float]:
     """The model's input row for ``txn``, in ``FEATURE_NAMES`` order."""
     hour = txn.timestamp.hour
-    if txn.txn_count_24h > 0 and txn.amount_sum_24h > 0.0:
-        amount_to_avg = txn.amount / (txn.amount_sum_24h / txn.txn_count_24h)
+    # amount / (sum / count), computed as amount * count / sum so that a tiny sum cannot
+    # underflow the mean to zero; sums below a cent count as no history, and the ratio is
+    # capped far above anything real, so the input is always finite.
+    if txn.txn_count_24h > 0 and txn.amount_sum_24h >= MIN_HISTORY_AMOUNT:
+        ratio = txn.amount * txn.txn_count_24h / txn.amount_sum_24h
+        amount_to_avg = min(ratio, MAX_AMOUNT_TO_AVG)
     else:
         amount_to_avg = 1.0
     one_hot = [0.0] * len(MERCHANT_CATEGORIES)

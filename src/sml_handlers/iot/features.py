@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, TypeVar
 
-from sml_handlers.runtime.fields import FieldErrors, Invalid, describe, finite_number
+from sml_handlers.runtime.fields import FieldErrors, Invalid, as_utc, describe, finite_number
 
 SENSORS: Final[tuple[str, ...]] = ("temperature_c", "vibration_mm_s", "pressure_kpa", "rpm")
 # Physically plausible range of a reading or baseline per sensor (refused outside: a unit error).
@@ -149,10 +149,7 @@ def _timestamp(value: object) -> str:
         if not EARLIEST.timestamp() <= seconds < LATEST.timestamp():
             raise Invalid(f"must be {expected}, got {describe(value)}")
         moment = datetime.fromtimestamp(seconds, tz=UTC)
-    try:  # an offset can push a moment at datetime's ends out of its range
-        moment = moment.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise Invalid(f"must be {expected}, got {describe(value)}") from None
+    moment = as_utc(moment, expected, value)
     if not EARLIEST <= moment < LATEST:
         raise Invalid(f"must be {expected}, got {describe(value)}")
     # Microseconds: readings of one device less than a millisecond apart stay distinct rows,

@@ -11,7 +11,7 @@ import base64
 import binascii
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 
 class ImageError(ValueError):
@@ -45,7 +45,7 @@ def _binary(value: object) -> bytes:
         raise ImageError("B value must be a base64 string")
     try:
         return base64.b64decode(value, validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII characters in the string
         raise ImageError("B value is not valid base64") from None
 
 
@@ -66,39 +66,47 @@ def _items(value: object, kind: str) -> list[Any]:
     return value
 
 
-_DECODERS: dict[str, Callable[[object], Any]] = {
+# DynamoDB allows 32 levels of nested maps and lists; deeper input is not DynamoDB JSON (and
+# would exhaust Python's recursion limit).
+MAX_DEPTH: Final = 32
+
+_SCALARS: dict[str, Callable[[object], Any]] = {
     "S": _string,
     "N": _number,
     "B": _binary,
     "BOOL": _boolean,
     "NULL": _null,
-    "M": lambda value: from_dynamodb_image(value),
-    "L": lambda value: [attribute_value(item) for item in _items(value, "L")],
     "SS": lambda value: [_string(item) for item in _items(value, "SS")],
     "NS": lambda value: [_number(item) for item in _items(value, "NS")],
     "BS": lambda value: [_binary(item) for item in _items(value, "BS")],
 }
 
 
-def attribute_value(typed: object) -> Any:
-    """Decode one attribute value such as ``{"N": "42"}``."""
+def attribute_value(typed: object, *, depth: int = 0) -> Any:
+    """Decode one attribute value such as ``{"N": "42"}`` (``depth``: its nesting level)."""
     if not isinstance(typed, Mapping) or len(typed) != 1:
         raise ImageError("an attribute value must be an object with exactly one type key")
     ((kind, value),) = typed.items()
-    decoder = _DECODERS.get(kind)
+    if kind in ("M", "L"):
+        if depth >= MAX_DEPTH:
+            raise ImageError(f"nested deeper than DynamoDB's {MAX_DEPTH} levels")
+        if kind == "M":
+            return from_dynamodb_image(value, depth=depth + 1)
+        return [attribute_value(item, depth=depth + 1) for item in _items(value, "L")]
+    decoder = _SCALARS.get(kind)
     if decoder is None:
         raise ImageError(f"unknown attribute type {str(kind)[:20]!r}")
     return decoder(value)
 
 
-def from_dynamodb_image(image: object) -> dict[str, Any]:
+def from_dynamodb_image(image: object, *, depth: int = 0) -> dict[str, Any]:
     """Decode a whole item image (``NewImage``/``OldImage``) into a plain dict."""
     if not isinstance(image, Mapping):
         raise ImageError("an item image must be an object")
     decoded: dict[str, Any] = {}
     for name, typed in image.items():
         try:
-            decoded[str(name)] = attribute_value(typed)
+            decoded[str(name)] = attribute_value(typed, depth=depth)
         except ImageError as error:
             raise ImageError(f"attribute {str(name)[:64]!r}: {error}") from None
     return decoded

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import ClassVar
 
 _SHOWN = 42  # characters of a bad value quoted back in a message
@@ -56,3 +57,13 @@ def finite_number(value: object, expected: str) -> float:
     if not math.isfinite(result):
         raise Invalid(f"must be {expected}, got {describe(value)} (not a finite number)")
     return result
+
+
+def as_utc(moment: datetime, expected: str, value: object) -> datetime:
+    """``moment`` (which carries a UTC offset) in UTC, or Invalid: an offset can push a moment
+    at the ends of datetime's range (year 1 or 9999) out of it, and that is the client's
+    input, not an error of ours."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Invalid(f"must be {expected}; got {describe(value)}") from None
