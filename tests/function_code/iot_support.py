@@ -6,9 +6,7 @@ imported here with the IoT model directory instead, and the variable restored af
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,6 +17,7 @@ import onnxruntime as ort
 from serverless_ml.local.kinesis_esm import lambda_record
 from serverless_ml.models.iot_data import generate_readings
 from sml_handlers.iot.features import feature_vector, parse_reading
+from tests.function_code.handlers import import_with_model
 
 REPO = Path(__file__).resolve().parents[2]
 IOT_MODEL_DIR = REPO / "src" / "serverless_ml" / "models" / "artifacts" / "iot"
@@ -30,18 +29,7 @@ _loaded: ModuleType | None = None
 
 def iot_handler() -> ModuleType:
     """``sml_handlers.iot.handler``, imported (INIT) with the committed IoT model."""
-    global _loaded
-    if _loaded is None:
-        previous = os.environ.get("SML_MODEL_DIR")
-        os.environ["SML_MODEL_DIR"] = str(IOT_MODEL_DIR)
-        try:
-            _loaded = importlib.import_module("sml_handlers.iot.handler")
-        finally:
-            if previous is None:
-                os.environ.pop("SML_MODEL_DIR", None)
-            else:
-                os.environ["SML_MODEL_DIR"] = previous
-    return _loaded
+    return import_with_model("sml_handlers.iot.handler", IOT_MODEL_DIR)
 
 
 def reference_scores(readings: list[dict[str, Any]]) -> np.ndarray:

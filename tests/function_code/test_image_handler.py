@@ -3,7 +3,6 @@ and JPEG files made here, moto for S3 and DynamoDB."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -25,27 +24,17 @@ from moto import mock_aws
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from tests.function_code.handlers import import_with_model
+
 REPO = Path(__file__).resolve().parents[2]
 DIGITS_MODEL_DIR = REPO / "src" / "serverless_ml" / "models" / "artifacts" / "digits"
 BUCKET = "images-uploads-123456789012-us-east-1"
 TABLE = "images-results"
-_loaded: ModuleType | None = None
 
 
 def image_handler() -> ModuleType:
     """``sml_handlers.image.handler``, imported (INIT) with the committed digits model."""
-    global _loaded
-    if _loaded is None:
-        previous = os.environ.get("SML_MODEL_DIR")
-        os.environ["SML_MODEL_DIR"] = str(DIGITS_MODEL_DIR)
-        try:
-            _loaded = importlib.import_module("sml_handlers.image.handler")
-        finally:
-            if previous is None:
-                os.environ.pop("SML_MODEL_DIR", None)
-            else:
-                os.environ["SML_MODEL_DIR"] = previous
-    return _loaded
+    return import_with_model("sml_handlers.image.handler", DIGITS_MODEL_DIR)
 
 
 handler = image_handler()

@@ -38,7 +38,6 @@ from serverless_ml.models import onnx_export
 from serverless_ml.models.errors import (
     ARTIFACT_TOO_LARGE,
     BAD_CONVERSION,
-    OPTIMIZED_MISMATCH,
     PARITY_FAILED,
     ModelError,
 )
@@ -370,34 +369,6 @@ def predict(scorer: ort.InferenceSession, images: np.ndarray) -> np.ndarray:
     return np.asarray(result, dtype=np.float32)
 
 
-def optimize(model: onnx.ModelProto, out_path: Path, *, check_images: np.ndarray) -> None:
-    """Write ``model`` optimized offline at ORT_ENABLE_EXTENDED; it must score ``check_images``
-    like the unoptimized graph (SML502)."""
-    with tempfile.TemporaryDirectory(prefix="sml-digits-onnx-") as scratch:
-        raw_path = Path(scratch) / "converted.onnx"
-        raw_path.write_bytes(model.SerializeToString())
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(out_path)
-        options.log_severity_level = 3
-        ort.InferenceSession(str(raw_path), options, providers=["CPUExecutionProvider"])
-        expected = predict(onnx_export.session(raw_path), check_images)
-    try:
-        actual = predict(onnx_export.session(out_path), check_images)
-    except Exception as error:  # onnxruntime raises its own exception types
-        raise ModelError(
-            OPTIMIZED_MISMATCH, f"optimized {out_path} does not load: {error}"
-        ) from error
-    difference = onnx_export.max_abs_diff(expected, actual)
-    if difference > onnx_export.PARITY_TOLERANCE:
-        raise ModelError(
-            OPTIMIZED_MISMATCH,
-            f"optimized model differs from the converted one by {difference:.3g} "
-            f"(> {onnx_export.PARITY_TOLERANCE:g}) on {len(check_images)} images",
-        )
-
-
 def optimized_nodes(path: Path) -> list[str]:
     """The op types of the written graph, in order (``domain.op`` outside the default domain)."""
     graph = onnx.load(str(path)).graph
@@ -456,7 +427,9 @@ def build(out_dir: Path, *, seed: int = SEED) -> dict[str, Any]:
     test_x, test_y = data.images[splits["test"]], data.labels[splits["test"]]
     with tempfile.TemporaryDirectory(prefix="sml-digits-") as scratch:
         staged = Path(scratch) / MODEL_FILE
-        optimize(converted, staged, check_images=test_x)
+        onnx_export.optimize(
+            converted, staged, check_rows=test_x, input_name=INPUT_NAME, output_name=OUTPUT_NAME
+        )
         size = staged.stat().st_size
         if size > MAX_ARTIFACT_BYTES:
             raise ModelError(

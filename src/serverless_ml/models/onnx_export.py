@@ -97,10 +97,15 @@ def session(
 
 
 def probabilities(
-    scorer: ort.InferenceSession, features: np.ndarray, *, output_name: str = OUTPUT_NAME
+    scorer: ort.InferenceSession,
+    features: np.ndarray,
+    *,
+    output_name: str = OUTPUT_NAME,
+    input_name: str = INPUT_NAME,
 ) -> np.ndarray:
-    """The ``probabilities`` output (or ``output_name``) for a float32 feature matrix."""
-    (result,) = scorer.run([output_name], {INPUT_NAME: np.ascontiguousarray(features, np.float32)})
+    """The ``probabilities`` output (or ``output_name``) for float32 inputs (a feature matrix,
+    or ``input_name``'s tensor such as images [n, 1, 8, 8])."""
+    (result,) = scorer.run([output_name], {input_name: np.ascontiguousarray(features, np.float32)})
     return np.asarray(result, dtype=np.float32)
 
 
@@ -110,6 +115,7 @@ def optimize(
     *,
     check_rows: np.ndarray,
     output_name: str = OUTPUT_NAME,
+    input_name: str = INPUT_NAME,
 ) -> None:
     """Write ``model`` optimized offline at ORT_ENABLE_EXTENDED to ``out_path``.
 
@@ -124,9 +130,10 @@ def optimize(
         options.optimized_model_filepath = str(out_path)
         options.log_severity_level = 3
         ort.InferenceSession(str(raw_path), options, providers=["CPUExecutionProvider"])
-        expected = probabilities(session(raw_path), check_rows, output_name=output_name)
+        names = {"output_name": output_name, "input_name": input_name}
+        expected = probabilities(session(raw_path), check_rows, **names)
     try:
-        actual = probabilities(session(out_path), check_rows, output_name=output_name)
+        actual = probabilities(session(out_path), check_rows, **names)
     except Exception as error:  # onnxruntime raises its own exception types
         raise ModelError(
             OPTIMIZED_MISMATCH, f"optimized model {out_path} does not load: {error}"

@@ -38,7 +38,7 @@ from sml_handlers.runtime import aws, batch, env, http_api, snapstart, warmer
 from sml_handlers.runtime.dynamodb import ImageError, from_dynamodb_image
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
-from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model
+from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
 
 SERVICE: Final = "fraud"
 MAX_BODY_BYTES: Final = 16 * 1024  # a transaction is < 1 KiB; anything this big is not one
@@ -81,17 +81,7 @@ FRAUD_COLUMN: Final = int(MODEL.card.get("positive_class_column", 1))  # P(fraud
 REVIEW_THRESHOLD, DECLINE_THRESHOLD = _thresholds(MODEL)
 METRICS: Final = Metrics.from_env(SERVICE)
 SNAPSTART_HOOKS: Final = snapstart.register_hooks(MODEL)
-logger.info(
-    "model ready",
-    extra={
-        "model_name": MODEL.name,
-        "model_version": MODEL.version,
-        "intra_op_threads": MODEL.intra_op_threads,
-        "session_ms": round(MODEL.load_ms, 2),
-        "warm_up_ms": round(MODEL.warm_up_ms, 2),
-        "snapstart_hooks": SNAPSTART_HOOKS,
-    },
-)
+logger.info("model ready", extra=ready_fields(MODEL, snapstart_hooks=SNAPSTART_HOOKS))
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from sml_handlers.image.vision import BadImage, decode, segment_row, to_digit_in
 from sml_handlers.runtime import aws, env, s3, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import COUNT, Metrics, emf_document
-from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model
+from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
 
 SERVICE: Final = "image"
 DEFAULT_MAX_OBJECT_BYTES: Final = 20 * 1024 * 1024
@@ -60,17 +60,7 @@ MODEL: Final = load_model(default_model_dir())
 CLASSES: Final = _check_model(MODEL)
 METRICS: Final = Metrics.from_env(SERVICE)
 SNAPSTART_HOOKS: Final = snapstart.register_hooks(MODEL)
-logger.info(
-    "model ready",
-    extra={
-        "model_name": MODEL.name,
-        "model_version": MODEL.version,
-        "intra_op_threads": MODEL.intra_op_threads,
-        "session_ms": round(MODEL.load_ms, 2),
-        "warm_up_ms": round(MODEL.warm_up_ms, 2),
-        "snapstart_hooks": SNAPSTART_HOOKS,
-    },
-)
+logger.info("model ready", extra=ready_fields(MODEL, snapstart_hooks=SNAPSTART_HOOKS))
 
 
 class RetryableError(RuntimeError):

@@ -41,7 +41,7 @@ from sml_handlers.iot.features import (
 from sml_handlers.runtime import aws, batch, env, kinesis, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import COUNT, Metrics, emf_document
-from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model
+from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
 
 SERVICE: Final = "iot"
 RESULTS_TABLE_ENV: Final = env.RESULTS_TABLE
@@ -73,16 +73,7 @@ THRESHOLD: Final = _check_model(MODEL)
 METRICS: Final = Metrics.from_env(SERVICE)
 SNAPSTART_HOOKS: Final = snapstart.register_hooks(MODEL)
 logger.info(
-    "model ready",
-    extra={
-        "model_name": MODEL.name,
-        "model_version": MODEL.version,
-        "threshold": THRESHOLD,
-        "intra_op_threads": MODEL.intra_op_threads,
-        "session_ms": round(MODEL.load_ms, 2),
-        "warm_up_ms": round(MODEL.warm_up_ms, 2),
-        "snapstart_hooks": SNAPSTART_HOOKS,
-    },
+    "model ready", extra=ready_fields(MODEL, threshold=THRESHOLD, snapstart_hooks=SNAPSTART_HOOKS)
 )
 
 

@@ -168,3 +168,15 @@ def load_model(model_dir: Path, *, memory_mb: int | None = None) -> LoadedModel:
     model.warm_up()
     warm_up_ms = (time.perf_counter() - loaded) * 1000.0
     return replace(model, warm_up_ms=warm_up_ms)
+
+
+def ready_fields(model: LoadedModel, **extra: object) -> dict[str, object]:
+    """What a handler logs once its model is ready at INIT (``extra``: its own fields)."""
+    return {
+        "model_name": model.name,
+        "model_version": model.version,
+        **extra,
+        "intra_op_threads": model.intra_op_threads,
+        "session_ms": round(model.load_ms, 2),
+        "warm_up_ms": round(model.warm_up_ms, 2),
+    }
