@@ -19,6 +19,11 @@ _RETAIN = (
     "already retained) is retained on both backends, decided in the plan; no replacement"
 )
 _QUEUE = "/Resources/ServiceQueuefailuresB2B582CC"
+_UNDO = (
+    "IAM proven by execution (issue #8): the IoT handler undoes its rows when the alert fails, "
+    "so the retry alerts again; WriteResults now grants dynamodb:DeleteItem on its table. "
+    "An in-place policy update"
+)
 
 DELIBERATE: dict[tuple[str, str], dict[str, str]] = {
     ("cdk", "FraudDetectionStack"): {
@@ -28,6 +33,7 @@ DELIBERATE: dict[tuple[str, str], dict[str, str]] = {
     ("cdk", "IoTAnomalyStack"): {
         f"~ {_QUEUE}/DeletionPolicy": _RETAIN,
         f"~ {_QUEUE}/UpdateReplacePolicy": _RETAIN,
+        "~ /Resources/ServiceInferencePolicyBBFE091F/Properties/PolicyDocument/Statement": _UNDO,
     },
     ("pulumi", "FraudDetectionStack"): {
         "~ /aws:sns/topicPolicy:TopicPolicy::fraud-detection-topic-policy/inputs/policy": _POLICY,
@@ -39,6 +45,7 @@ DELIBERATE: dict[tuple[str, str], dict[str, str]] = {
         "retain_on_delete": _RETAIN,
     },
     ("pulumi", "IoTAnomalyStack"): {
+        "~ /aws:iam/rolePolicy:RolePolicy::iot-anomaly-policy/inputs/policy": _UNDO,
         "~ /aws:sns/topicPolicy:TopicPolicy::iot-anomaly-topic-alerts-policy/inputs/policy": _POLICY,
         "~ /aws:sns/topicPolicy:TopicPolicy::iot-anomaly-topic-policy/inputs/policy": _POLICY,
         "~ /aws:sqs/queuePolicy:QueuePolicy::iot-anomaly-queue-failures-policy/inputs/policy": (

@@ -90,7 +90,13 @@ def iot_anomaly_detection(
             ),
         ),
         outputs=(
-            ResultsTable(name_suffix="anomalies", partition_key="device_id", sort_key="timestamp"),
+            # The handler undoes its rows when the batch's alert fails, so the retry alerts.
+            ResultsTable(
+                name_suffix="anomalies",
+                partition_key="device_id",
+                sort_key="timestamp",
+                undo_writes=True,
+            ),
             AlertTopic(),
         ),
     )

@@ -15,11 +15,14 @@ from serverless_ml.spec.triggers import check_key
 @dataclass(frozen=True, kw_only=True)
 class ResultsTable:
     """A DynamoDB table the stack creates for results (on-demand, PITR, encrypted, retained);
-    string keys. The function may only put items (idempotent conditional writes)."""
+    string keys. The function may put items (idempotent conditional writes) and, with
+    ``undo_writes``, delete them: a handler that undoes its rows when a later step of the same
+    record fails (the IoT alert), so that the retry redoes both."""
 
     name_suffix: str
     partition_key: str
     sort_key: str | None = None
+    undo_writes: bool = False
 
     @property
     def key(self) -> str:

@@ -16,9 +16,10 @@ def results_table_fragment(part: ResultsTable, ctx: PartContext) -> Fragment:
     )  # fmt: skip
     statement = IamStatement(
         sid="WriteResults",
-        actions=("dynamodb:PutItem",),
+        actions=("dynamodb:PutItem", *(("dynamodb:DeleteItem",) if part.undo_writes else ())),
         resources=(table.ref("arn"),),
-        reason="idempotent conditional writes of results",
+        reason="idempotent conditional writes of results"
+        + (", and undoing them when a later step of the record fails" if part.undo_writes else ""),
     )
     return Fragment(
         resources=(table,),
