@@ -10,18 +10,15 @@ compared by the parity tests instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from serverless_ml.core.plan import build_plan
 from serverless_ml.reference.scenarios import iot_anomaly_detection
-from sml_handlers.runtime import aws
+from tests.function_code.iam import SETUP_ACTIONS, enforced_iam, runtime_actions
 from tests.function_code.iot_support import (
     ANOMALIES_TABLE,
     AwsResources,
@@ -32,54 +29,28 @@ from tests.function_code.iot_support import (
 )
 
 iot = iot_handler()
-# Function calls need no log or X-Ray actions (Lambda writes logs); the rest is what it may do.
-_RUNTIME_SERVICES = ("dynamodb:", "sns:")
 
 
 def function_actions() -> list[str]:
-    plan = build_plan(iot_anomaly_detection())
-    return sorted({a for s in plan.iam for a in s.actions if a.startswith(_RUNTIME_SERVICES)})
-
-
-def _user(iam: Any, name: str, actions: list[str]) -> dict[str, str]:
-    iam.create_user(UserName=name)
-    document = {"Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}  # fmt: skip
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {
-        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-    }
+    return runtime_actions(build_plan(iot_anomaly_detection()))
 
 
 @pytest.fixture
 def enforced(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
     """Admin-made resources; the handler's own clients use the function's credentials."""
-    with mock_aws():
-        iam = boto3.client("iam")
-        admin = _user(iam, "admin", ["*"])
-        function = _user(iam, "function", function_actions())
-        for name, value in admin.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-        boto3.DEFAULT_SESSION = None  # its cached credentials would be the fake ones
+    with mock_aws(), enforced_iam(monkeypatch, function_actions()) as as_function:
         resources = AwsResources()
-        for name, value in function.items():
-            monkeypatch.setenv(name, value)
+        as_function()
         monkeypatch.setenv("SML_RESULTS_TABLE", ANOMALIES_TABLE)
         monkeypatch.setenv("SML_ALERT_TOPIC_ARN", resources.topic_arn)
-        aws.reset_clients()
         yield resources
-        aws.reset_clients()
-        boto3.DEFAULT_SESSION = None
 
 
 def test_the_plan_grants_the_undo_the_recovery_path_needs() -> None:
     assert function_actions() == ["dynamodb:DeleteItem", "dynamodb:PutItem", "sns:Publish"]
 
 
-@set_initial_no_auth_action_count(6)  # two users, their policies and keys; then enforced
+@set_initial_no_auth_action_count(SETUP_ACTIONS)
 def test_success_and_recovery_paths_under_enforced_iam(
     enforced: AwsResources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
