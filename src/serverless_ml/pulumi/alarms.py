@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from serverless_ml.core.alarms import ALARM_TOPIC_ID, dashboard_body
-from serverless_ml.core.plan_types import ACCOUNT_ID, AlarmPlan, MetricPlan, MonitoringPlan
+from serverless_ml.core.plan_types import REGION, AlarmPlan, MetricPlan, MonitoringPlan
 from serverless_ml.pulumi.policies import resource_policy
 from serverless_ml.pulumi.refs import RefResolver
 
@@ -88,7 +88,6 @@ class InferenceAlarms(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         plan = args.plan
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
         actions: list[pulumi.Input[str]] = []
         self.topic: aws.sns.Topic | None = None
         self.topic_arn = None
@@ -98,7 +97,6 @@ class InferenceAlarms(pulumi.ComponentResource):
             )
             refs = args.refs
             refs.register(ALARM_TOPIC_ID, arn=self.topic.arn)
-            refs.register_pseudo(ACCOUNT_ID, aws.get_caller_identity_output(opts=invoke).account_id)
             aws.sns.TopicPolicy(
                 f"{name}-topic-policy",
                 arn=self.topic.arn,
@@ -135,7 +133,7 @@ class InferenceAlarms(pulumi.ComponentResource):
         self.dashboard: aws.cloudwatch.Dashboard | None = None
         self.dashboard_name = None
         if plan.dashboard_name is not None:
-            region = aws.get_region_output(opts=invoke).region
+            region = pulumi.Output.from_input(args.refs.resolve(REGION))
             self.dashboard = aws.cloudwatch.Dashboard(
                 f"{name}-dashboard",
                 dashboard_name=plan.dashboard_name,

@@ -150,6 +150,27 @@ class InferenceFunction(pulumi.ComponentResource):
             parent=self, depends_on=depends_on, ignore_changes=ignore_changes
         )
 
+    def invoke_permission(
+        self,
+        name: str,
+        *,
+        principal: str,
+        source_arn: pulumi.Input[str],
+        source_account: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions,
+    ) -> aws.lambda_.Permission:
+        """``lambda:InvokeFunction`` on the alias for ``principal`` from ``source_arn``."""
+        return aws.lambda_.Permission(
+            name,
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            qualifier=self.alias.name,
+            principal=principal,
+            source_arn=source_arn,
+            source_account=source_account,
+            opts=opts,
+        )
+
     def _provisioned_concurrency(self) -> aws.lambda_.ProvisionedConcurrencyConfig | None:
         count = self._plan.alias.provisioned
         if count <= 0:
@@ -278,11 +299,8 @@ class InferenceFunction(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._child(),
         )
-        permission = aws.lambda_.Permission(
+        permission = self.invoke_permission(
             f"{self._name}-warmer-permission",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            qualifier=self.alias.name,
             principal="events.amazonaws.com",
             source_arn=rule.arn,
             opts=self._child(),

@@ -19,10 +19,6 @@ class RefResolver:
         self._pseudo: dict[Pseudo, pulumi.Output[str]] = {}
         self._invoke_parent = invoke_parent
 
-    def register_pseudo(self, pseudo: Pseudo, output: pulumi.Output[str]) -> None:
-        """The deploy-time value of a pseudo parameter (the caller's account id)."""
-        self._pseudo[pseudo] = output
-
     def register(self, resource: str, **attributes: pulumi.Output[str]) -> None:
         for attribute, output in attributes.items():
             self._outputs[(resource, attribute)] = output

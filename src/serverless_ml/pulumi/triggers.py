@@ -113,11 +113,8 @@ class HttpEndpoint(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.route]),
         )
-        self.permission = aws.lambda_.Permission(
+        self.permission = target.invoke_permission(
             f"{n}-api-permission",
-            action="lambda:InvokeFunction",
-            function=target.function_name,
-            qualifier=target.alias_name,
             principal="apigateway.amazonaws.com",
             source_arn=pulumi.Output.concat(self.api.execution_arn, f"/*/{plan.method}{plan.path}"),
             opts=child,
@@ -248,11 +245,8 @@ class BucketNotificationTrigger(pulumi.ComponentResource):
     ) -> None:
         super().__init__(self.TYPE, name, None, opts)
         p, refs, target = args.plan, args.refs, args.target
-        self.permission = aws.lambda_.Permission(
+        self.permission = target.invoke_permission(
             f"{name}-permission",
-            action="lambda:InvokeFunction",
-            function=target.function_name,
-            qualifier=target.alias_name,
             principal=p.principal,
             source_arn=refs.resolve(p.bucket_arn),
             source_account=refs.resolve(p.source_account),
@@ -300,11 +294,8 @@ class S3EventRuleTrigger(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        self.permission = aws.lambda_.Permission(
+        self.permission = target.invoke_permission(
             f"{name}-permission",
-            action="lambda:InvokeFunction",
-            function=target.function_name,
-            qualifier=target.alias_name,
             principal=p.principal,
             source_arn=self.rule.arn,
             opts=child,

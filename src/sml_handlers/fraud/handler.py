@@ -39,6 +39,7 @@ from sml_handlers.runtime.dynamodb import ImageError, from_dynamodb_image
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
 from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "fraud"
 MAX_BODY_BYTES: Final = 16 * 1024  # a transaction is < 1 KiB; anything this big is not one
@@ -95,7 +96,11 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     records = _stream_records(event)
     if records is not None:
         return _handle_stream(records)
-    raise _unrecognised(event)
+    raise unrecognised_event(
+        event,
+        "an HTTP request (HTTP API, function URL or REST API proxy), a DynamoDB stream batch",
+        logger,
+    )
 
 
 def score(rows: np.ndarray) -> np.ndarray:
@@ -260,16 +265,3 @@ def _put_decision(
 
 
 # --- anything else -------------------------------------------------------------------------------
-
-
-def _unrecognised(event: object) -> ValueError:
-    if isinstance(event, dict):
-        shape = f"an object with keys {sorted(map(str, event))[:10]}"
-    else:
-        shape = f"a {type(event).__name__}"
-    logger.error("unrecognised event", extra={"event_shape": shape})
-    return ValueError(
-        "unrecognised event: expected an HTTP request (HTTP API, function URL or REST API "
-        "proxy), a DynamoDB stream "
-        f"batch or {warmer.WARMER_EVENT}; got {shape}"
-    )

@@ -33,8 +33,9 @@ import numpy as np
 from sml_handlers.image.vision import BadImage, decode, segment_row, to_digit_input
 from sml_handlers.runtime import aws, env, s3, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
-from sml_handlers.runtime.metrics import COUNT, Metrics, emf_document
+from sml_handlers.runtime.metrics import Metrics
 from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "image"
 DEFAULT_MAX_OBJECT_BYTES: Final = 20 * 1024 * 1024
@@ -96,7 +97,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     METRICS.record_cold_start()
     records = s3.event_objects(event)
     if records is None:
-        raise _unrecognised(event)
+        raise unrecognised_event(event, "an S3 notification", logger)
     return handle_event(records)
 
 
@@ -318,17 +319,4 @@ def _report(
         "RecordsUnreadable": unreadable,
     }
     logger.info("s3 event", extra={"records": records, **counts})
-    values = {name: (float(value), COUNT) for name, value in counts.items()}
-    METRICS.emit(emf_document(METRICS.namespace, {"service": METRICS.service}, values))
-
-
-def _unrecognised(event: object) -> ValueError:
-    shape = (
-        f"an object with keys {sorted(map(str, event))[:10]}"
-        if isinstance(event, dict)
-        else f"a {type(event).__name__}"
-    )
-    logger.error("unrecognised event", extra={"event_shape": shape})
-    return ValueError(
-        f"unrecognised event: expected an S3 notification or {warmer.WARMER_EVENT}; got {shape}"
-    )
+    METRICS.record_counts(counts)

@@ -40,8 +40,9 @@ from sml_handlers.iot.features import (
 )
 from sml_handlers.runtime import aws, batch, env, kinesis, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
-from sml_handlers.runtime.metrics import COUNT, Metrics, emf_document
+from sml_handlers.runtime.metrics import Metrics
 from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "iot"
 RESULTS_TABLE_ENV: Final = env.RESULTS_TABLE
@@ -93,7 +94,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     METRICS.record_cold_start()
     records = kinesis.batch_records(event)
     if records is None:
-        raise _unrecognised(event)
+        raise unrecognised_event(event, "a Kinesis batch", logger)
     return handle_batch(records)
 
 
@@ -274,17 +275,4 @@ def _report(
         "RecordsFailed": len(failures),
     }
     logger.info("kinesis batch", extra={"records": len(records), **counts})
-    values = {name: (float(value), COUNT) for name, value in counts.items()}
-    METRICS.emit(emf_document(METRICS.namespace, {"service": METRICS.service}, values))
-
-
-def _unrecognised(event: object) -> ValueError:
-    shape = (
-        f"an object with keys {sorted(map(str, event))[:10]}"
-        if isinstance(event, dict)
-        else f"a {type(event).__name__}"
-    )
-    logger.error("unrecognised event", extra={"event_shape": shape})
-    return ValueError(
-        f"unrecognised event: expected a Kinesis batch or {warmer.WARMER_EVENT}; got {shape}"
-    )
+    METRICS.record_counts(counts)

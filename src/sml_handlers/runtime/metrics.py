@@ -96,6 +96,11 @@ class Metrics:
         values = {INFERENCE_LATENCY: (round(milliseconds, 3), MILLISECONDS)}
         self.emit(emf_document(self.namespace, {"service": self.service}, values))
 
+    def record_counts(self, counts: Mapping[str, int]) -> None:
+        """One EMF document of per-invocation counts (records read, failed, written...)."""
+        values = {name: (float(value), COUNT) for name, value in counts.items()}
+        self.emit(emf_document(self.namespace, {"service": self.service}, values))
+
     @staticmethod
     def emit(document: Mapping[str, Any]) -> None:
         sys.stdout.write(_ENCODER.encode(document) + "\n")
