@@ -4,6 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov lives in a venv of its own: it pins boto3 and packaging below what moto and the CDK
+# need. The tests run it on every synthesized template (tests/cdk/test_security_gate.py).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+export SML_CHECKOV := $(CURDIR)/$(CHECKOV)
 # jsii silences its end-of-life banner only for the node major version named here.
 NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
@@ -14,7 +20,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup demo test lint typecheck unit synth bench clean
 
-setup: $(STAMP) node_modules/.bin/cdk
+setup: $(STAMP) node_modules/.bin/cdk $(CHECKOV)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "serverless-ml needs Python >= 3.11 to run its tooling (set PYTHON=...)")'
@@ -22,6 +28,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(CHECKOV): Makefile
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
 
 node_modules/.bin/cdk: package.json
 	npm install --no-audit --no-fund --loglevel=error

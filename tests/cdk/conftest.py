@@ -16,7 +16,9 @@ from serverless_ml.cdk import InferenceService
 from serverless_ml.reference.cdk_app import build_app
 from serverless_ml.reference.scenarios import STACK_IDS, fraud_detection, image_processing
 from serverless_ml.spec import (
+    Acknowledge,
     AlarmSettings,
+    AlarmSubscriber,
     AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
@@ -35,6 +37,15 @@ EXISTING_STREAM = (
 TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
 EXISTING_KINESIS = "arn:aws:kinesis:us-east-1:123456789012:stream/plant-telemetry"
 EXISTING_QUEUE = "arn:aws:sqs:us-east-1:123456789012:scans-dlq"
+PUBLIC = Acknowledge(
+    rule="http-auth", part="http",
+    reason="a public storefront scores anonymous checkouts; throttling and WAF front it",
+)  # fmt: skip
+SUBSCRIBERS = (
+    AlarmSubscriber(protocol="email", endpoint="oncall@example.com"),
+    AlarmSubscriber(protocol="https", endpoint="https://hooks.example.com/alarms"),
+    AlarmSubscriber(protocol="sqs", endpoint="arn:aws:sqs:us-east-1:123456789012:alarm-feed"),
+)
 
 
 def variant_specs() -> dict[str, InferenceServiceSpec]:
@@ -77,6 +88,8 @@ def variant_specs() -> dict[str, InferenceServiceSpec]:
             base, name="fraud-warmed",
             concurrency=ConcurrencyPlan.on_demand(warmer=Warmer(rate_minutes=5, concurrency=2)),
             triggers=(HttpTrigger(kind="http_api", auth="none"),),
+            acknowledgments=(PUBLIC,),
+            alarms=AlarmSettings(subscribers=SUBSCRIBERS),
         ),
     }  # fmt: skip
 

@@ -35,7 +35,7 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
             for entry in node.node.metadata:
                 if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
                     acknowledged.update(entry.data)
-    assert "AwsSolutions::AwsSolutions-SNS2" in acknowledged
+    assert "Serverless::Serverless-LambdaDLQ" in acknowledged
     assert any(rule.startswith("AwsSolutions::AwsSolutions-IAM5[") for rule in acknowledged)
     for rule, reason in acknowledged.items():
         assert len(reason) > 30, (rule, reason)

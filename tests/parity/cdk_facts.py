@@ -61,6 +61,15 @@ def _facts(t: Template) -> f.Facts:
         ),
         "alarms": {p["AlarmName"]: _alarm(t, p) for p in t.of("AWS::CloudWatch::Alarm").values()},
         "topics": {p["TopicName"]: _topic(t, lid) for lid, p in t.of("AWS::SNS::Topic").items()},
+        "keys": {p["AliasName"]: _key(t, p) for p in t.of("AWS::KMS::Alias").values()},
+        "subscriptions": f.records(
+            {
+                "topic": t.linked(p["TopicArn"], "AWS::SNS::Topic")[1]["TopicName"],
+                "protocol": p["Protocol"],
+                "endpoint": p["Endpoint"],
+            }
+            for p in t.of("AWS::SNS::Subscription").values()
+        ),
         "dashboards": {
             p["DashboardName"]: json.loads(t.ev(p["DashboardBody"]))
             for p in t.of("AWS::CloudWatch::Dashboard").values()
@@ -129,6 +138,7 @@ def _all_tags(t: Template) -> dict[str, dict[str, str]]:
         "AWS::DynamoDB::Table": lambda p: f"table:{p['TableName']}",
         "AWS::SQS::Queue": lambda p: f"queue:{p['QueueName']}",
         "AWS::SNS::Topic": lambda p: f"topic:{p['TopicName']}",
+        "AWS::KMS::Key": lambda p: f"key:{p['Description']}",
         "AWS::Kinesis::Stream": lambda p: f"stream:{p['Name']}",
         "AWS::CloudWatch::Alarm": lambda p: f"alarm:{p['AlarmName']}",
         "AWS::Events::Rule": lambda p: f"rule:{p['Name']}",
@@ -472,10 +482,33 @@ def _alarm(t: Template, p: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _key(t: Template, alias: Mapping[str, Any]) -> dict[str, Any]:
+    _, k = t.linked(alias["TargetKeyId"], "AWS::KMS::Key")
+    return {
+        "description": k["Description"],
+        "rotation": k.get("EnableKeyRotation", False),
+        "pending_window_days": k.get("PendingWindowInDays"),
+        "policy": f.statements(t.ev(k["KeyPolicy"]), with_sid=True),
+    }
+
+
+def _key_id(t: Template, value: Any) -> Any:
+    """A topic's key: an AWS-managed alias as written, a key of the stack by its alias."""
+    if not isinstance(value, Mapping):
+        return value
+    logical, _ = t.linked(value, "AWS::KMS::Key")
+    (alias,) = [
+        p["AliasName"]
+        for p in t.of("AWS::KMS::Alias").values()
+        if t.linked(p["TargetKeyId"], "AWS::KMS::Key")[0] == logical
+    ]
+    return f"key:{alias}"
+
+
 def _topic(t: Template, logical: str) -> dict[str, Any]:
     arn = t.ev({"Ref": logical})
     return {
-        "kms_key": t.resources[logical]["Properties"].get("KmsMasterKeyId"),
+        "kms_key": _key_id(t, t.resources[logical]["Properties"].get("KmsMasterKeyId")),
         "policies": [
             f.statements(t.ev(x["PolicyDocument"]), with_sid=True)
             for x in t.of("AWS::SNS::TopicPolicy").values()

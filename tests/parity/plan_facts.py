@@ -43,6 +43,12 @@ UNRENDERED: dict[tuple[str, str], str] = {
     ("BucketPlan", "arn"): "core's name-derived ARN: the role's statements and the invoke "
     "permission carry it (compared there), the bucket resource has no ARN property",
     ("MetricPlan", "label"): "read by neither renderer (the coverage test asserts it is empty)",
+    ("ServicePlan", "acknowledgments"): "the security gate's input: cdk-nag acknowledgments and "
+    "checkov skips (tests/cdk/test_security_gate.py), no resource property",
+    ("Acknowledgment", "rule"): "the security gate's input, no resource property",
+    ("Acknowledgment", "subject"): "the security gate's input, no resource property",
+    ("Acknowledgment", "reason"): "the acknowledgments' text, no resource property",
+    ("SubscriptionPlan", "key"): "names the construct / child resource, no property",
 }
 
 
@@ -142,6 +148,11 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
         "stream_mappings": f.records(p.mapping(m) for m in plan.stream_mappings),
         "alarms": {a.name: p.alarm(a) for a in plan.monitoring.alarms},
         "topics": p.topics(plan.monitoring),
+        "keys": p.keys(plan.monitoring),
+        "subscriptions": f.records(
+            {"topic": plan.monitoring.topic_name, "protocol": s.protocol, "endpoint": s.endpoint}
+            for s in plan.monitoring.subscriptions
+        ),
         "dashboards": {}
         if plan.monitoring.dashboard_name is None
         else {
@@ -203,6 +214,8 @@ class _Plan:
         keys += [f"mapping:{self.resolve(m.source_arn)}" for m in plan.stream_mappings]
         if plan.monitoring.topic_name is not None:
             keys.append(f"topic:{plan.monitoring.topic_name}")
+        if plan.monitoring.topic_key is not None:
+            keys.append(f"key:{plan.monitoring.topic_key.description}")
         keys += [f"topic:{t.name}" for t in plan.topics]
         keys += [f"stream:{k.name}" for k in plan.streams]
         keys += [f"bucket:{self.resolve(b.name)}" for b in plan.buckets]
@@ -462,11 +475,28 @@ class _Plan:
         }
         return out
 
+    def keys(self, m: MonitoringPlan) -> dict[str, Any]:
+        k = m.topic_key
+        if k is None:
+            return {}
+        return {
+            k.alias_name: {
+                "description": k.description,
+                "rotation": k.rotation,
+                "pending_window_days": k.pending_window_days,
+                "policy": self.policies(k.policy)[0],
+            }
+        }
+
     def topics(self, m: MonitoringPlan) -> dict[str, Any]:
         out: dict[str, Any] = {
             t.name: {"kms_key": t.kms_key, "policies": self.policies(t.policy)}
             for t in self.plan.topics
         }
         if m.topic_name is not None:
-            out[m.topic_name] = {"kms_key": None, "policies": self.policies(m.topic_policy)}
+            assert m.topic_key is not None
+            out[m.topic_name] = {
+                "kms_key": f"key:{m.topic_key.alias_name}",
+                "policies": self.policies(m.topic_policy),
+            }
         return out

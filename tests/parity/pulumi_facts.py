@@ -73,6 +73,15 @@ def _facts(r: _Resources) -> f.Facts:
             x["name"]: _alarm(x) for x in r.inputs("aws:cloudwatch/metricAlarm:MetricAlarm")
         },
         "topics": {x.inputs["name"]: _topic(r, x) for x in r.of(f.TOPIC)},
+        "keys": {x["name"]: _key(r, x) for x in r.inputs("aws:kms/alias:Alias")},
+        "subscriptions": f.records(
+            {
+                "topic": r.by_output(f.TOPIC, "arn", x["topic"]).inputs["name"],
+                "protocol": x["protocol"],
+                "endpoint": x["endpoint"],
+            }
+            for x in r.inputs("aws:sns/topicSubscription:TopicSubscription")
+        ),
         "dashboards": {
             x["dashboardName"]: json.loads(x["dashboardBody"])
             for x in r.inputs("aws:cloudwatch/dashboard:Dashboard")
@@ -232,6 +241,7 @@ def _all_tags(r: _Resources) -> dict[str, dict[str, str]]:
         f.TABLE: lambda x: f"table:{x['name']}",
         f.QUEUE: lambda x: f"queue:{x['name']}",
         f.TOPIC: lambda x: f"topic:{x['name']}",
+        f.KEY: lambda x: f"key:{x['description']}",
         f.KINESIS: lambda x: f"stream:{x['name']}",
         "aws:cloudwatch/metricAlarm:MetricAlarm": lambda x: f"alarm:{x['name']}",
         f.RULE: lambda x: f"rule:{x['name']}",
@@ -501,7 +511,26 @@ def _topic(r: _Resources, x: RecordedResource) -> dict[str, Any]:
         for p in r.inputs("aws:sns/topicPolicy:TopicPolicy")
         if p["arn"] == arn
     ]
-    return {"kms_key": x.inputs.get("kmsMasterKeyId"), "policies": inline + attached}
+    return {"kms_key": _key_id(r, x.inputs.get("kmsMasterKeyId")), "policies": inline + attached}
+
+
+def _key(r: _Resources, alias: Mapping[str, Any]) -> dict[str, Any]:
+    k = r.by_output(f.KEY, "arn", alias["targetKeyId"]).inputs
+    return {
+        "description": k["description"],
+        "rotation": k.get("enableKeyRotation", False),
+        "pending_window_days": k.get("deletionWindowInDays"),
+        "policy": f.statements(k["policy"], with_sid=True),
+    }
+
+
+def _key_id(r: _Resources, value: Any) -> Any:
+    """A topic's key: an AWS-managed alias as written, a key of the stack by its alias."""
+    keys = [x for x in r.of(f.KEY) if x.outputs.get("arn") == value]
+    if not keys:
+        return value
+    (alias,) = [a["name"] for a in r.inputs("aws:kms/alias:Alias") if a["targetKeyId"] == value]
+    return f"key:{alias}"
 
 
 def _kinesis(x: Mapping[str, Any]) -> dict[str, Any]:

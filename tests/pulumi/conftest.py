@@ -23,6 +23,7 @@ from serverless_ml.spec import (
     ScheduledAction,
     Warmer,
 )
+from tests.cdk.conftest import PUBLIC, SUBSCRIBERS
 from tests.pulumi.harness import Rendered, render
 
 EXISTING_STREAM = (
@@ -43,6 +44,7 @@ def specs() -> dict[str, InferenceServiceSpec]:
             reserved_concurrency=20,
             triggers=(HttpTrigger(kind="function_url", auth="none", route="POST /",
                                   cors_origins=("https://shop.example.com",)), stream),
+            acknowledgments=(PUBLIC,),
         ),
         "tracking": dataclasses.replace(
             base, name="fraud-tracking",
@@ -87,6 +89,7 @@ def specs() -> dict[str, InferenceServiceSpec]:
             triggers=(HttpTrigger(kind="http_api", auth="none", route="PUT /v1/score",
                                   cors_origins=("https://a.example.com", "https://b.example.com"),
                                   throttle_rate_per_s=7, throttle_burst=9),),
+            acknowledgments=(PUBLIC,), alarms=AlarmSettings(subscribers=SUBSCRIBERS),
             log_retention_days=7, tags={"team": "risk"},
         ),
     }  # fmt: skip

@@ -139,6 +139,8 @@ def computed(
     if type_ == "aws:s3/bucket:Bucket":
         bucket = str(inputs.get("bucket", name))
         return {"arn": f"arn:{env.partition}:s3:::{bucket}", "bucket": bucket, "id": bucket}
+    if type_ == "aws:kms/key:Key":
+        return {"arn": _arn("kms", f"key/{ident}"), "keyId": ident}
     if type_ == "aws:kinesis/stream:Stream":
         return {"arn": _arn("kinesis", f"stream/{physical}")}
     if type_ == "aws:cloudwatch/eventRule:EventRule":

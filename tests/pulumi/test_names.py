@@ -56,6 +56,8 @@ FRAUD = {
     (ALARMS, "fraud-detection", SERVICE),
     ("aws:sns/topic:Topic", "fraud-detection-topic", ALARMS),
     ("aws:sns/topicPolicy:TopicPolicy", "fraud-detection-topic-policy", ALARMS),
+    ("aws:kms/key:Key", "fraud-detection-key", ALARMS),
+    ("aws:kms/alias:Alias", "fraud-detection-key-alias", ALARMS),
     *(
         ("aws:cloudwatch/metricAlarm:MetricAlarm", f"fraud-detection-alarm-{key}", ALARMS)
         for key in (

@@ -436,7 +436,7 @@ def _taggable_types() -> dict[str, bool]:
     import inspect
 
     modules = (aws.apigatewayv2, aws.appautoscaling, aws.cloudwatch, aws.dynamodb, aws.iam,
-               aws.kinesis, aws.lambda_, aws.sns, aws.sqs)  # fmt: skip
+               aws.kinesis, aws.kms, aws.lambda_, aws.sns, aws.sqs)  # fmt: skip
     found = {}
     for module in modules:
         for _, cls in inspect.getmembers(module, inspect.isclass):

@@ -6,15 +6,16 @@ import jsii
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from serverless_ml.cdk.l1 import cfn_of
-from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.cdk.resources import policy_statements
 from serverless_ml.core.alarms import ALARM_TOPIC_ID, dashboard_body
-from serverless_ml.core.plan_types import AlarmPlan, MetricPlan, MonitoringPlan
+from serverless_ml.core.plan_types import AlarmPlan, KmsKeyPlan, MetricPlan, MonitoringPlan
+from serverless_ml.core.policies import resource_policy_json
 
 _COMPARISON = {
     "GreaterThanOrEqualToThreshold": cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -46,7 +47,8 @@ def _alarm_metric(a: AlarmPlan) -> cw.IMetric:
 
 
 class InferenceAlarms(Construct):
-    """Children: ``Topic`` (when the plan creates one), one alarm per plan key, ``Dashboard``."""
+    """Children: ``Key``, ``KeyAlias``, ``Topic`` and ``Subscription-<key>`` (when the plan
+    creates a topic), one alarm per plan key, ``Dashboard``."""
 
     def __init__(
         self,
@@ -59,20 +61,27 @@ class InferenceAlarms(Construct):
         super().__init__(scope, id)
         refs = refs or RefResolver()
         self.topic: sns.Topic | None = None
+        self.key: kms.CfnKey | None = None
         actions: list[cw.IAlarmAction] = []
         if plan.topic_name is not None:
+            assert plan.topic_key is not None
+            self.key = key = self._key(plan.topic_key, refs)
             topic = sns.Topic(self, "Topic", topic_name=plan.topic_name)
             self.topic = topic
-            refs.register(ALARM_TOPIC_ID, cfn_of(topic), arn=lambda: topic.topic_arn)
+            cfn_topic = cfn_of(topic)
+            assert isinstance(cfn_topic, sns.CfnTopic)
+            cfn_topic.kms_master_key_id = key.attr_arn
+            refs.register(ALARM_TOPIC_ID, cfn_topic, arn=lambda: topic.topic_arn)
             for statement in policy_statements(plan.topic_policy, refs):
                 topic.add_to_resource_policy(statement)
-            acknowledge(
-                self.topic,
-                "AwsSolutions",
-                "AwsSolutions-SNS2",
-                "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed "
-                "aws/sns key, and alarm notifications carry no sensitive data",
-            )
+            for s in plan.subscriptions:
+                sns.CfnSubscription(
+                    self,
+                    f"Subscription-{s.key}",
+                    topic_arn=topic.topic_arn,
+                    protocol=s.protocol,
+                    endpoint=s.endpoint,
+                )
             actions.append(cw_actions.SnsAction(self.topic))
         for arn in plan.action_arns:
             actions.append(_ArnAction(arn))
@@ -100,6 +109,18 @@ class InferenceAlarms(Construct):
                 dashboard_name=plan.dashboard_name,
                 dashboard_body=dashboard_body(plan, Aws.REGION),
             )
+
+    def _key(self, k: KmsKeyPlan, refs: RefResolver) -> kms.CfnKey:
+        key = kms.CfnKey(
+            self,
+            "Key",
+            description=k.description,
+            enable_key_rotation=k.rotation,
+            pending_window_in_days=k.pending_window_days,
+            key_policy=resource_policy_json(k.policy, refs.resolve),
+        )
+        kms.CfnAlias(self, "KeyAlias", alias_name=k.alias_name, target_key_id=key.attr_arn)
+        return key
 
 
 @jsii.implements(cw.IAlarmAction)

@@ -14,9 +14,7 @@ from constructs import Construct
 
 from serverless_ml.cdk.l1 import cfn_of
 from serverless_ml.cdk.log_groups import log_group
-from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
-from serverless_ml.core.defaults import RUNTIME_NOT_LATEST_REASON
 from serverless_ml.core.plan_types import LOG_GROUP_ID, ServicePlan
 
 
@@ -67,6 +65,8 @@ class InferenceFunction(Construct):
         )
         self._refs = refs
         self._plan = plan
+        self.policy: iam.Policy | None = None  # attach_policy()
+        self.warmer: events.CfnRule | None = None  # add_warmer()
         self.function = lambda_.Function(
             self,
             "Function",
@@ -92,26 +92,12 @@ class InferenceFunction(Construct):
             # Set on the L1: the L2 prop would also grant X-Ray in a second policy, while the
             # plan's one policy already holds that statement.
             cfn_function.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
-        if fp.runtime != fp.latest_runtime:
-            for pack, rule in (
-                ("AwsSolutions", "AwsSolutions-L1"),
-                ("Serverless", "Serverless-LambdaLatestVersion"),
-            ):
-                acknowledge(self.function, pack, rule, RUNTIME_NOT_LATEST_REASON)  # type: ignore[arg-type]
         self.alias = lambda_.Alias(
             self,
             "Alias",
             alias_name=plan.alias.name,
             version=self.function.current_version,
             provisioned_concurrent_executions=plan.alias.provisioned or None,
-        )
-        acknowledge(
-            self.function,
-            "Serverless",
-            "Serverless-LambdaDLQ",
-            "synchronous and stream invocations report failures to callers / the mapping's "
-            "on-failure queue; async failures go to the same queue via the alias' "
-            "EventInvokeConfig destination",
         )
 
     def attach_policy(self) -> None:
@@ -126,13 +112,7 @@ class InferenceFunction(Construct):
             self, "Policy", document=iam.PolicyDocument(statements=statements), roles=[self.role]
         )
         self.function.node.add_dependency(policy)
-        for s in self._plan.iam:
-            for resource in s.resources:
-                name = self._refs.nag_name(resource)
-                if name.endswith("*"):
-                    acknowledge(
-                        policy, "AwsSolutions", f"AwsSolutions-IAM5[Resource::{name}]", s.reason
-                    )
+        self.policy = policy
 
     def add_async_config(self) -> None:
         a = self._plan.alias
@@ -219,13 +199,7 @@ class InferenceFunction(Construct):
                 for target_id in w.target_ids
             ],
         )
-        acknowledge(
-            rule,
-            "Serverless",
-            "Serverless-EventBusDLQ",
-            "a missed warm-up ping is harmless (the next follows within minutes); a DLQ would "
-            "only collect noise",
-        )
+        self.warmer = rule
         lambda_.CfnPermission(
             self,
             "WarmerPermission",

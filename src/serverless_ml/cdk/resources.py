@@ -17,7 +17,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from serverless_ml.cdk.l1 import cfn_of
-from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.core.plan_types import (
     BucketPlan,
@@ -81,9 +80,6 @@ def render_queue(scope: Construct, q: QueuePlan, refs: RefResolver) -> sqs.Queue
     refs.register(q.node_id, cfn_of(queue), arn=lambda: queue.queue_arn)
     for statement in policy_statements(q.policy, refs):
         queue.add_to_resource_policy(statement)
-    reason = "this is the terminal failure queue; its depth has its own alarm"
-    acknowledge(queue, "AwsSolutions", "AwsSolutions-SQS3", reason)
-    acknowledge(queue, "Serverless", "Serverless-SQSRedrivePolicy", reason)
     return queue
 
 
@@ -137,14 +133,6 @@ def render_bucket(scope: Construct, b: BucketPlan, refs: RefResolver) -> s3.Buck
     )
     for statement in policy_statements(b.policy, refs):
         bucket.add_to_resource_policy(statement)
-    acknowledge(
-        bucket,
-        "AwsSolutions",
-        "AwsSolutions-S1",
-        "uploads are processed once and their results recorded (table / result objects); "
-        "server access logs would need a second bucket per service: enable CloudTrail S3 data "
-        "events in the account for an audit trail",
-    )
     return bucket
 
 

@@ -11,15 +11,23 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from serverless_ml.cdk.alarms import InferenceAlarms
 from serverless_ml.cdk.function import InferenceFunction
+from serverless_ml.cdk.gate import apply_gate
 from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.cdk.resources import RESOURCE_RENDERERS
 from serverless_ml.cdk.triggers import BINDING_RENDERERS, HttpEndpoint
+from serverless_ml.core.gate import GateReport, enforce
 from serverless_ml.core.plan import build_plan
 from serverless_ml.core.plan_types import (
+    ALARM_KEY_ID,
+    ALARM_TOPIC_ID,
+    FUNCTION_ID,
+    LOG_GROUP_ID,
+    ROLE_POLICY_ID,
+    WARMER_ID,
     BucketPlan,
     KinesisStreamPlan,
     QueuePlan,
@@ -51,6 +59,7 @@ class InferenceService(Construct):
         super().__init__(scope, id)
         self.plan: ServicePlan = build_plan(spec)
         plan = self.plan
+        self.gate: GateReport = enforce(plan)  # the security gate: refuses before any resource
         if code_dir is None:
             from serverless_ml.bundling import bundle_function
 
@@ -72,8 +81,25 @@ class InferenceService(Construct):
             rendered = BINDING_RENDERERS[type(binding)](self, binding, self.alias, refs)
             self.nodes[binding.node_id] = rendered
         self.alarms = InferenceAlarms(self, "Alarms", plan=plan.monitoring, refs=refs)
+        apply_gate(self.gate, self._subjects(), refs)
         for key, value in plan.tags:
             Tags.of(self).add(key, value)
+
+    def _subjects(self) -> dict[str, IConstruct]:
+        """The construct each gate subject is rendered as."""
+        fn = self.inference
+        optional = {
+            ROLE_POLICY_ID: fn.policy,
+            WARMER_ID: fn.warmer,
+            ALARM_TOPIC_ID: self.alarms if self.alarms.topic else None,
+            ALARM_KEY_ID: self.alarms.key,
+        }
+        return {
+            **self.nodes,
+            FUNCTION_ID: self.function,
+            LOG_GROUP_ID: fn.log_group,
+            **{k: v for k, v in optional.items() if v is not None},
+        }
 
     def _rendered(self, cls: type, kind: type) -> dict[str, Any]:
         return {

@@ -15,7 +15,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from serverless_ml.cdk.log_groups import log_group
-from serverless_ml.cdk.nag import acknowledge
 from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.core.plan_types import (
     BucketNotificationPlan,
@@ -97,13 +96,6 @@ class HttpEndpoint(Construct):
             destination_arn=access_logs.log_group_arn, format=plan.access_log_format
         )
         self.url = api.api_endpoint + "/"
-        if plan.auth == "none":
-            acknowledge(
-                api,
-                "AwsSolutions",
-                "AwsSolutions-APIG4",
-                "auth='none' was asked for explicitly in the service spec",
-            )
 
 
 class StreamMapping(Construct):
@@ -211,13 +203,6 @@ class S3EventRule(Construct):
             event_pattern=json.loads(plan.event_pattern),
             state="ENABLED",
             targets=[events.CfnRule.TargetProperty(arn=alias.function_arn, id=plan.target_id)],
-        )
-        acknowledge(
-            self.rule,
-            "Serverless",
-            "Serverless-EventBusDLQ",
-            "EventBridge invokes the alias asynchronously: Lambda's async config retries and "
-            "sends failed events to the service's on-failure queue",
         )
         self.permission = lambda_.CfnPermission(
             self,

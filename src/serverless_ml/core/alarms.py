@@ -3,21 +3,37 @@ dimension so they measure what triggers invoke, not ``$LATEST``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from serverless_ml.core import defaults, naming
 from serverless_ml.core.plan_types import (
+    ACCOUNT_ID,
+    ALARM_KEY_ID,
+    ALARM_TOPIC_ID,
+    PARTITION,
+    REGION,
+    Acknowledgment,
     AlarmPlan,
     DashboardWidgetPlan,
+    Joined,
+    KmsKeyPlan,
     MetricPlan,
     MonitoringPlan,
     Ref,
+    SubscriptionPlan,
 )
-from serverless_ml.core.policies import allow_alarms_to_publish, deny_insecure_publish
-from serverless_ml.spec.alarms import AlarmSettings, AlarmThreshold
+from serverless_ml.core.policies import (
+    allow_alarms_to_publish,
+    allow_alarms_to_use_key,
+    deny_insecure_publish,
+    key_administered_by_account,
+)
+from serverless_ml.spec.alarms import AlarmSettings, AlarmSubscriber, AlarmThreshold
 
-# The alarm topic is the monitoring construct's own child: renderers register its ARN here.
-ALARM_TOPIC_ID = "alarm_topic"
+__all__ = ["ALARM_KEY_ID", "ALARM_TOPIC_ID"]  # the monitoring construct's own children
+
+KEY_PENDING_WINDOW_DAYS = 30  # KMS' default (and maximum): time to undo a deleted key
 
 GTE = "GreaterThanOrEqualToThreshold"
 GT = "GreaterThanThreshold"
@@ -160,8 +176,9 @@ def monitoring_plan(
     alarms: tuple[AlarmPlan, ...],
     widgets: tuple[DashboardWidgetPlan, ...],
 ) -> MonitoringPlan:
-    """Every composed alarm, routed to a new topic (TLS-only, CloudWatch may publish) or to
-    the user's actions, and the dashboard of the composed widgets."""
+    """Every composed alarm, routed to a new topic (TLS-only, encrypted with its own key that
+    CloudWatch may use, subscribers notified) or to the user's actions, and the dashboard of
+    the composed widgets."""
     s = settings
     topic = naming.alarm_topic_name(service) if s.topic == "new" else None
     topic_arn = Ref(ALARM_TOPIC_ID, "arn")
@@ -172,10 +189,63 @@ def monitoring_plan(
         topic_policy=(deny_insecure_publish(topic_arn), allow_alarms_to_publish(topic_arn))
         if topic
         else (),
+        topic_key=alarm_topic_key(service, topic) if topic else None,
+        subscriptions=tuple(subscription(x) for x in s.subscribers),
         action_arns=actions,
         dashboard_name=naming.dashboard_name(service) if s.dashboard else None,
         widgets=widgets,
     )
+
+
+def alarm_topic_key(service: str, topic_name: str) -> KmsKeyPlan:
+    """The alarm topic's own key: the account administers it through IAM, and CloudWatch may
+    encrypt and decrypt with it for this topic only (an AWS-managed ``aws/sns`` key would
+    refuse CloudWatch, and the alarms would reach no one)."""
+    # Built from the name, not a Ref: the topic refers to the key, so the key cannot refer back.
+    topic_arn = Joined(("arn:", PARTITION, ":sns:", REGION, ":", ACCOUNT_ID, ":" + topic_name))
+    return KmsKeyPlan(
+        alias_name=f"alias/{topic_name}",
+        description=f"serverless-ml: encrypts the {topic_name} alarm topic of {service}",
+        policy=(key_administered_by_account(), allow_alarms_to_use_key(topic_arn)),
+        rotation=True,
+        pending_window_days=KEY_PENDING_WINDOW_DAYS,
+    )
+
+
+def subscription(subscriber: AlarmSubscriber) -> SubscriptionPlan:
+    """Keyed by a digest of the endpoint, so reordering the list replaces nothing."""
+    digest = hashlib.sha256(subscriber.endpoint.encode()).hexdigest()[:8]
+    return SubscriptionPlan(
+        key=f"{subscriber.protocol}-{digest}",
+        protocol=subscriber.protocol,
+        endpoint=subscriber.endpoint,
+    )
+
+
+def monitoring_acknowledgments(plan: MonitoringPlan) -> tuple[Acknowledgment, ...]:
+    """The monitoring construct's accepted findings."""
+    acks = []
+    if plan.topic_key is not None:
+        acks.append(
+            Acknowledgment(
+                rule="no-wildcard-actions",
+                subject=ALARM_KEY_ID,
+                reason="the key policy's account statement (kms:* for the account root) is "
+                "KMS' default: it lets IAM policies of this account administer the key; "
+                "without it nobody could change or delete the key",
+            )
+        )
+    if plan.subscriptions:
+        acks.append(
+            Acknowledgment(
+                rule="on-failure-destination",
+                subject=ALARM_TOPIC_ID,
+                reason="an alarm notification that cannot be delivered is not lost: the alarm "
+                "stays in ALARM state in CloudWatch and on the dashboard; SNS retries HTTPS "
+                "and SQS deliveries per its delivery policy",
+            )
+        )
+    return tuple(acks)
 
 
 def dashboard_body(plan: MonitoringPlan, region: str) -> str:

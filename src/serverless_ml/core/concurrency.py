@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from serverless_ml.core import defaults, naming
+from serverless_ml.core.acknowledgments import acknowledge
 from serverless_ml.core.alarms import GT, alarm, lambda_metric
 from serverless_ml.core.fragments import Fragment
 from serverless_ml.core.plan_types import (
+    WARMER_ID,
     AlarmPlan,
     DashboardWidgetPlan,
     ScalingPlan,
@@ -81,9 +83,22 @@ def warmer_plan(service: str, plan: ConcurrencyPlan) -> WarmerPlan | None:
 def capacity_fragment(
     service: str, alias: str, plan: ConcurrencyPlan, settings: AlarmSettings
 ) -> Fragment:
-    """Provisioned concurrency's alarms (spillover, utilization Maximum) and widget."""
+    """Provisioned concurrency's alarms (spillover, utilization Maximum) and widget; the
+    warmer's accepted finding."""
+    acks = (
+        (
+            acknowledge(
+                "on-failure-destination",
+                WARMER_ID,
+                "a missed warm-up ping is harmless (the next follows within minutes); a "
+                "dead-letter queue would only collect noise",
+            ),
+        )
+        if plan.warmer is not None
+        else ()
+    )
     if not plan.uses_provisioned:
-        return Fragment()
+        return Fragment(acknowledgments=acks)
     alarms: list[AlarmPlan] = []
     if settings.pc_spillover.enabled:
         t = settings.pc_spillover
@@ -108,4 +123,4 @@ def capacity_fragment(
             lambda_metric(service, alias, "ProvisionedConcurrencySpilloverInvocations", "Sum", 60),
         ),
     )
-    return Fragment(alarms=tuple(alarms), widgets=(widget,))
+    return Fragment(alarms=tuple(alarms), widgets=(widget,), acknowledgments=acks)

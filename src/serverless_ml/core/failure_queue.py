@@ -4,6 +4,7 @@ own depth alarm. Part of the alias-fronted shape (an edge function has none)."""
 from __future__ import annotations
 
 from serverless_ml.core import defaults, naming
+from serverless_ml.core.acknowledgments import acknowledge, aws_managed_key
 from serverless_ml.core.alarms import alarm
 from serverless_ml.core.fragments import Fragment
 from serverless_ml.core.plan_types import AlarmPlan, IamStatement, MetricPlan, QueuePlan
@@ -48,4 +49,15 @@ def failure_queue_fragment(service: str, queue: QueuePlan, settings: AlarmSettin
             alarm(service, "failure_queue_depth", "Records or events landed on the failure queue",
                   t, metric),
         )  # fmt: skip
-    return Fragment(resources=(queue,), statements=(statement,), alarms=alarms)
+    terminal = acknowledge(
+        "on-failure-destination",
+        queue.node_id,
+        "this is the terminal failure queue: what lands here stays 14 days for someone to "
+        "look at, and its depth has its own alarm",
+    )
+    return Fragment(
+        resources=(queue,),
+        statements=(statement,),
+        alarms=alarms,
+        acknowledgments=(terminal, *aws_managed_key(queue)),
+    )

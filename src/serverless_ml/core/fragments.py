@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from serverless_ml.core.plan_types import (
+    Acknowledgment,
     AlarmPlan,
     BindingPlan,
     DashboardWidgetPlan,
@@ -55,6 +56,7 @@ class Fragment:
     alarms: tuple[AlarmPlan, ...] = ()
     widgets: tuple[DashboardWidgetPlan, ...] = ()
     async_invoke: tuple[AsyncInvoke, ...] = ()
+    acknowledgments: tuple[Acknowledgment, ...] = ()  # gate findings this part accepts
 
 
 def compose(fragments: Iterable[Fragment]) -> Fragment:
@@ -70,6 +72,9 @@ def compose(fragments: Iterable[Fragment]) -> Fragment:
         alarms=_once((a for f in parts for a in f.alarms), key=lambda a: a.key),
         widgets=_once((w for f in parts for w in f.widgets), key=lambda w: w.title),
         async_invoke=_once((a for f in parts for a in f.async_invoke), key=lambda a: "alias"),
+        acknowledgments=_once(
+            (a for f in parts for a in f.acknowledgments), key=lambda a: (a.rule, a.subject)
+        ),
     )
     _unique([n.node_id for n in (*composed.resources, *composed.bindings)], "node id")
     _unique([name for name, _ in composed.environment], "environment variable")

@@ -6,8 +6,14 @@ failure queue), capacity, and one fragment per part, composed without per-kind b
 
 from __future__ import annotations
 
-from serverless_ml.core import defaults
-from serverless_ml.core.alarms import function_alarms, function_widgets, monitoring_plan
+from serverless_ml.core import defaults, limits
+from serverless_ml.core.acknowledgments import from_spec, function_core_acknowledgments
+from serverless_ml.core.alarms import (
+    function_alarms,
+    function_widgets,
+    monitoring_acknowledgments,
+    monitoring_plan,
+)
 from serverless_ml.core.concurrency import (
     alias_provisioned,
     capacity_fragment,
@@ -41,6 +47,11 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
             service=service, alias=alias, timeout_s=spec.timeout_s, settings=spec.alarms
         ),
         widgets=function_widgets(service, alias),
+        acknowledgments=function_core_acknowledgments(
+            runtime=spec.runtime,
+            latest_runtime=limits.LAMBDA_LATEST_PYTHON_RUNTIME,
+            reserved_concurrency=spec.reserved_concurrency,
+        ),
     )
     # Order is API: it orders the role policy's statements and the dashboard's widgets.
     composed = compose(
@@ -59,6 +70,9 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
             max_event_age_s=defaults.ASYNC_MAX_EVENT_AGE_S,
             on_failure=queue.ref("arn"),
         ),
+    )
+    monitoring = monitoring_plan(
+        service=service, settings=spec.alarms, alarms=composed.alarms, widgets=composed.widgets
     )
     return ServicePlan(
         service=service,
@@ -91,8 +105,11 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
         resources=composed.resources,
         bindings=composed.bindings,
         iam=composed.statements,
-        monitoring=monitoring_plan(
-            service=service, settings=spec.alarms, alarms=composed.alarms, widgets=composed.widgets
-        ),
+        monitoring=monitoring,
         tags=tuple(sorted({defaults.TAG_KEY: service, **spec.tags}.items())),
+        acknowledgments=(
+            *composed.acknowledgments,
+            *monitoring_acknowledgments(monitoring),
+            *from_spec(spec.acknowledgments),
+        ),
     )

@@ -94,7 +94,7 @@ class Principal:
     (accounts / roles, ``"*"`` for any) or ``Service`` (AWS service principals)."""
 
     kind: Literal["*", "AWS", "Service"]
-    values: tuple[str, ...] = ()
+    values: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -330,10 +330,32 @@ class DashboardWidgetPlan:
 
 
 @dataclass(frozen=True, kw_only=True)
+class KmsKeyPlan:
+    """A customer-managed KMS key (the alarm topic's: CloudWatch may use it to publish)."""
+
+    alias_name: str  # "alias/<service>-alarms"
+    description: str
+    policy: tuple[PolicyStatementPlan, ...]  # the key policy
+    rotation: bool
+    pending_window_days: int  # how long a deleted key can still be recovered
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionPlan:
+    """Someone or something the alarm topic notifies (email, HTTPS endpoint, SQS queue)."""
+
+    key: str  # "<protocol>-<digest of the endpoint>": stable whatever the list order
+    protocol: str
+    endpoint: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MonitoringPlan:
     alarms: tuple[AlarmPlan, ...]
     topic_name: str | None  # a new topic the stack creates
     topic_policy: tuple[PolicyStatementPlan, ...]  # its resource policy (TLS, CloudWatch)
+    topic_key: KmsKeyPlan | None  # the new topic's own key
+    subscriptions: tuple[SubscriptionPlan, ...]  # who the new topic notifies
     action_arns: tuple[str, ...]  # existing topic / user actions
     dashboard_name: str | None
     widgets: tuple[DashboardWidgetPlan, ...]
@@ -387,6 +409,28 @@ class S3EventRulePlan(Node):
     principal: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class Acknowledgment:
+    """Why a security-gate finding is accepted, decided next to the part it concerns.
+
+    ``subject`` is a plan node id (``"bucket:uploads"``), one of ``SUBJECTS``, or a part's key
+    (an acknowledgment the user gave in the spec).
+    """
+
+    rule: str
+    subject: str
+    reason: str
+
+
+# Gate subjects that are not plan nodes: the function core and the monitoring construct.
+FUNCTION_ID = "function"
+ROLE_POLICY_ID = "policy"
+WARMER_ID = "warmer"
+ALARM_TOPIC_ID = "alarm_topic"
+ALARM_KEY_ID = "alarm_key"
+SUBJECTS = (FUNCTION_ID, LOG_GROUP_ID, ROLE_POLICY_ID, WARMER_ID, ALARM_TOPIC_ID, ALARM_KEY_ID)
+
+
 ResourcePlan = TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan | BucketPlan
 BindingPlan = HttpPlan | StreamMappingPlan | BucketNotificationPlan | S3EventRulePlan
 
@@ -405,6 +449,7 @@ class ServicePlan:
     iam: tuple[IamStatement, ...]
     monitoring: MonitoringPlan
     tags: tuple[tuple[str, str], ...]
+    acknowledgments: tuple[Acknowledgment, ...] = ()  # security-gate findings accepted
     extras: dict[str, Any] = field(default_factory=dict)
 
     def _of(self, cls: type[Any]) -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from serverless_ml.core.plan_types import (
     ACCOUNT_ID,
+    PARTITION,
     IamStatement,
     Joined,
     PolicyStatementPlan,
@@ -82,10 +83,39 @@ def allow_alarms_to_publish(topic_arn: Value) -> PolicyStatementPlan:
     )
 
 
-def principal_json(principal: Principal) -> Any:
+def key_administered_by_account() -> PolicyStatementPlan:
+    """KMS' default key-policy statement: IAM policies of this account may use and
+    administer the key (without it the key is unmanageable)."""
+    root = Joined(("arn:", PARTITION, ":iam::", ACCOUNT_ID, ":root"))
+    return PolicyStatementPlan(
+        sid="AccountAdministersKey",
+        effect="Allow",
+        principal=Principal(kind="AWS", values=(root,)),
+        actions=("kms:*",),
+        resources=("*",),  # in a key policy, "*" is this key
+    )
+
+
+def allow_alarms_to_use_key(topic_arn: Value) -> PolicyStatementPlan:
+    """This account's CloudWatch alarms may encrypt for (and decrypt) the alarm topic, and
+    only for it: SNS passes the topic's ARN as the encryption context."""
+    return PolicyStatementPlan(
+        sid="AllowAlarmsOfThisAccount",
+        effect="Allow",
+        principal=Principal(kind="Service", values=("cloudwatch.amazonaws.com",)),
+        actions=("kms:Decrypt", "kms:GenerateDataKey"),
+        resources=("*",),
+        conditions=(
+            ("StringEquals", "aws:SourceAccount", ACCOUNT_ID),
+            ("StringEquals", "kms:EncryptionContext:aws:sns:topicArn", topic_arn),
+        ),
+    )
+
+
+def principal_json(principal: Principal, resolve: Callable[[Value], Any] = str) -> Any:
     if principal.kind == "*":
         return "*"
-    values = list(principal.values)
+    values = [resolve(v) for v in principal.values]
     return {principal.kind: values[0] if len(values) == 1 else values}
 
 
@@ -93,7 +123,7 @@ def statement_json(statement: PolicyStatementPlan, resolve: Callable[[Value], An
     """One resource-policy statement; ``resolve`` turns plan values into the engine's own."""
     out: dict[str, Any] = {
         "Effect": statement.effect,
-        "Principal": principal_json(statement.principal),
+        "Principal": principal_json(statement.principal, resolve),
         "Action": list(statement.actions),
         "Resource": [resolve(r) for r in statement.resources],
     }

@@ -10,7 +10,13 @@ import pulumi
 import pulumi_aws as aws
 
 from serverless_ml.core.alarms import ALARM_TOPIC_ID, dashboard_body
-from serverless_ml.core.plan_types import REGION, AlarmPlan, MetricPlan, MonitoringPlan
+from serverless_ml.core.plan_types import (
+    REGION,
+    AlarmPlan,
+    KmsKeyPlan,
+    MetricPlan,
+    MonitoringPlan,
+)
 from serverless_ml.pulumi.policies import resource_policy
 from serverless_ml.pulumi.refs import RefResolver
 
@@ -69,8 +75,9 @@ def _metric_queries(a: AlarmPlan) -> list[aws.cloudwatch.MetricAlarmMetricQueryA
 
 
 class InferenceAlarms(pulumi.ComponentResource):
-    """Children (``<n>`` is this component's name): ``<n>-topic`` and ``<n>-topic-policy``
-    (when the plan creates a topic), ``<n>-alarm-<key>`` per plan alarm (``_`` -> ``-``),
+    """Children (``<n>`` is this component's name): ``<n>-key``, ``<n>-key-alias``,
+    ``<n>-topic``, ``<n>-topic-policy`` and ``<n>-subscription-<key>`` (when the plan creates
+    a topic), ``<n>-alarm-<key>`` per plan alarm (``_`` -> ``-``),
     ``<n>-dashboard``.
 
     ``topic_arn`` is ``None`` without a new topic; ``alarm_names`` maps plan keys to names.
@@ -91,11 +98,18 @@ class InferenceAlarms(pulumi.ComponentResource):
         actions: list[pulumi.Input[str]] = []
         self.topic: aws.sns.Topic | None = None
         self.topic_arn = None
+        self.key: aws.kms.Key | None = None
         if plan.topic_name is not None:
-            self.topic = aws.sns.Topic(
-                f"{name}-topic", name=plan.topic_name, tags=args.tags, opts=child
-            )
+            assert plan.topic_key is not None
             refs = args.refs
+            self.key = self._key(name, plan.topic_key, args, child)
+            self.topic = aws.sns.Topic(
+                f"{name}-topic",
+                name=plan.topic_name,
+                kms_master_key_id=self.key.arn,
+                tags=args.tags,
+                opts=child,
+            )
             refs.register(ALARM_TOPIC_ID, arn=self.topic.arn)
             aws.sns.TopicPolicy(
                 f"{name}-topic-policy",
@@ -103,6 +117,14 @@ class InferenceAlarms(pulumi.ComponentResource):
                 policy=resource_policy(plan.topic_policy, refs),
                 opts=child,
             )
+            for s in plan.subscriptions:
+                aws.sns.TopicSubscription(
+                    f"{name}-subscription-{s.key}",
+                    topic=self.topic.arn,
+                    protocol=s.protocol,
+                    endpoint=s.endpoint,
+                    opts=child,
+                )
             self.topic_arn = self.topic.arn
             actions.append(self.topic.arn)
         actions.extend(plan.action_arns)
@@ -148,3 +170,19 @@ class InferenceAlarms(pulumi.ComponentResource):
         if self.dashboard_name is not None:
             outputs["dashboard_name"] = self.dashboard_name
         self.register_outputs(outputs)
+
+    @staticmethod
+    def _key(
+        name: str, k: KmsKeyPlan, args: InferenceAlarmsArgs, opts: pulumi.ResourceOptions
+    ) -> aws.kms.Key:
+        key = aws.kms.Key(
+            f"{name}-key",
+            description=k.description,
+            enable_key_rotation=k.rotation,
+            deletion_window_in_days=k.pending_window_days,
+            policy=resource_policy(k.policy, args.refs),
+            tags=args.tags,
+            opts=opts,
+        )
+        aws.kms.Alias(f"{name}-key-alias", name=k.alias_name, target_key_id=key.arn, opts=opts)
+        return key

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
+from serverless_ml.core.gate import GateReport, enforce
 from serverless_ml.core.plan import build_plan
 from serverless_ml.core.plan_types import (
     BucketPlan,
@@ -85,6 +86,7 @@ class InferenceService(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         self.plan: ServicePlan = build_plan(args.spec)
         plan = self.plan
+        self.gate: GateReport = enforce(plan)  # the security gate: refuses before any resource
         code_dir = args.code_dir
         if code_dir is None:
             from serverless_ml.bundling import bundle_function

@@ -1,6 +1,7 @@
 """The backend-neutral description of an inference service: what the user wants."""
 
-from serverless_ml.spec.alarms import AlarmSettings, AlarmThreshold
+from serverless_ml.spec.acknowledgments import GATE_RULES, Acknowledge
+from serverless_ml.spec.alarms import AlarmSettings, AlarmSubscriber, AlarmThreshold
 from serverless_ml.spec.concurrency import ConcurrencyPlan, ScheduledAction, Warmer
 from serverless_ml.spec.edge import EdgeFunctionSpec
 from serverless_ml.spec.errors import SpecError
@@ -19,7 +20,10 @@ from serverless_ml.spec.triggers import (
 )
 
 __all__ = [
+    "GATE_RULES",
+    "Acknowledge",
     "AlarmSettings",
+    "AlarmSubscriber",
     "AlarmThreshold",
     "AlertTopic",
     "ConcurrencyPlan",

@@ -3,11 +3,46 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from serverless_ml.spec.errors import SpecError
-from serverless_ml.spec.triggers import check_arn
+from serverless_ml.spec.triggers import check_arn, is_token
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HTTPS = re.compile(r"^https://[^\s/]+(/\S*)?$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmSubscriber:
+    """Who the new alarm topic notifies: ``email`` (an address; AWS mails a confirmation
+    link), ``https`` (an endpoint that confirms the subscription) or ``sqs`` (a queue ARN
+    whose policy lets this topic send)."""
+
+    protocol: Literal["email", "https", "sqs"]
+    endpoint: str
+
+    def __post_init__(self) -> None:
+        if self.protocol == "email":
+            ok = bool(_EMAIL.match(self.endpoint))
+        elif self.protocol == "https":
+            ok = bool(_HTTPS.match(self.endpoint))
+        elif self.protocol == "sqs":
+            check_arn(self.endpoint, "sqs", "alarm subscriber queue")
+            ok = True
+        else:
+            raise SpecError(
+                "SML154",
+                f"alarm subscriber protocol {self.protocol!r}: use 'email', 'https' or 'sqs'",
+            )
+        if not ok and not is_token(self.endpoint):
+            raise SpecError(
+                "SML155",
+                f"alarm subscriber {self.protocol} endpoint {self.endpoint!r}: use "
+                + ("an address like oncall@example.com" if self.protocol == "email"
+                   else "an https:// URL (plain http is refused: alarms leave AWS over TLS)"),
+            )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,8 +88,9 @@ AlarmName = Literal[
 class AlarmSettings:
     """The alarm preset. Override one threshold with ``AlarmSettings().with_threshold(...)``.
 
-    Actions go to a new SNS topic (``topic="new"``), an existing topic ARN, or nowhere
-    (``topic=None``), plus any ``extra_action_arns``.
+    Actions go to a new SNS topic (``topic="new"``: encrypted with its own customer-managed
+    key that CloudWatch may use), an existing topic ARN, or nowhere (``topic=None``), plus
+    any ``extra_action_arns``. ``subscribers`` are subscribed to the new topic.
     """
 
     errors: AlarmThreshold = AlarmThreshold(threshold=1)
@@ -74,11 +110,21 @@ class AlarmSettings:
     )
     topic: Literal["new"] | str | None = "new"
     extra_action_arns: tuple[str, ...] = ()
+    subscribers: tuple[AlarmSubscriber, ...] = ()
     dashboard: bool = True
 
     def __post_init__(self) -> None:
         if self.topic not in ("new", None):
             check_arn(self.topic, "sns", "alarm topic")
+        if self.subscribers and self.topic != "new":
+            raise SpecError(
+                "SML156",
+                "alarm subscribers need topic='new' (subscribe to an existing topic where it "
+                "is managed)",
+            )
+        seen = [(s.protocol, s.endpoint) for s in self.subscribers]
+        if len(set(seen)) != len(seen):
+            raise SpecError("SML157", "alarm subscribers: each protocol and endpoint once")
         for arn in self.extra_action_arns:
             if not arn.startswith("arn:"):
                 raise SpecError("SML152", f"alarm action {arn!r} must be an ARN")

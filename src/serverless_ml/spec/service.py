@@ -9,6 +9,8 @@ from types import MappingProxyType
 from typing import Literal, TypeVar, get_args
 
 from serverless_ml.core import limits
+from serverless_ml.core.plan_types import SUBJECTS
+from serverless_ml.spec.acknowledgments import Acknowledge
 from serverless_ml.spec.alarms import AlarmSettings
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 from serverless_ml.spec.errors import SpecError
@@ -53,12 +55,14 @@ class InferenceServiceSpec:
     environment: Mapping[str, str] = field(default_factory=dict)
     extra_requirements: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    acknowledgments: tuple[Acknowledge, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
         object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
         object.__setattr__(self, "triggers", tuple(self.triggers))
         object.__setattr__(self, "outputs", tuple(self.outputs))
+        object.__setattr__(self, "acknowledgments", tuple(self.acknowledgments))
         for check in (
             self._check_names,
             self._check_runtime,
@@ -67,6 +71,7 @@ class InferenceServiceSpec:
             self._check_snapstart,
             self._check_environment,
             self._check_parts,
+            self._check_acknowledgments,
         ):
             check()
 
@@ -221,6 +226,22 @@ class InferenceServiceSpec:
                 "AlertTopic(name_suffix='alarms') would share its name with the alarm topic "
                 f"{self.name}-alarms: choose another suffix",
             )
+
+    def _check_acknowledgments(self) -> None:
+        keys = {p.key for p in self.parts} | set(SUBJECTS)
+        seen: set[tuple[str, str]] = set()
+        for ack in self.acknowledgments:
+            if ack.part not in keys:
+                raise SpecError(
+                    "SML199",
+                    f"acknowledgment of {ack.rule!r} names part {ack.part!r}: use a part key of "
+                    f"this service or one of {list(SUBJECTS)}: {sorted(keys - set(SUBJECTS))}",
+                )
+            if (ack.rule, ack.part) in seen:
+                raise SpecError(
+                    "SML199", f"rule {ack.rule!r} on {ack.part!r} is acknowledged twice"
+                )
+            seen.add((ack.rule, ack.part))
 
     def _check_result_objects(self) -> None:
         """Result objects go to a bucket a trigger of this service creates, never where it

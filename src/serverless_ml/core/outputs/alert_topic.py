@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from serverless_ml.core import naming
+from serverless_ml.core.acknowledgments import aws_managed_key
 from serverless_ml.core.fragments import Fragment, PartContext
 from serverless_ml.core.plan_types import IamStatement, TopicPlan
 from serverless_ml.core.policies import deny_insecure_publish
@@ -29,4 +30,5 @@ def alert_topic_fragment(part: AlertTopic, ctx: PartContext) -> Fragment:
         resources=(topic,),
         environment=((env.ALERT_TOPIC_ARN, arn),),
         statements=(statement,),
+        acknowledgments=aws_managed_key(topic),
     )

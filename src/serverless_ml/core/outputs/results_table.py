@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from serverless_ml.core.acknowledgments import aws_managed_key
 from serverless_ml.core.fragments import Fragment, PartContext
 from serverless_ml.core.plan_types import IamStatement
 from serverless_ml.core.tables import table_plan
@@ -25,4 +26,5 @@ def results_table_fragment(part: ResultsTable, ctx: PartContext) -> Fragment:
         resources=(table,),
         environment=((env.RESULTS_TABLE, table.name),),
         statements=(statement,),
+        acknowledgments=aws_managed_key(table),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from serverless_ml.core.acknowledgments import aws_managed_key
 from serverless_ml.core.fragments import Fragment, PartContext
 from serverless_ml.core.iam import sid
 from serverless_ml.core.plan_types import IamStatement, TablePlan, Value
@@ -61,4 +62,5 @@ def dynamodb_fragment(trigger: DynamoStreamTrigger, ctx: PartContext) -> Fragmen
         statements=statements + own_failure_queue(trigger.on_failure_queue_arn, key),
         alarms=iterator_age_alarms(ctx),
         widgets=iterator_age_widgets(ctx),
+        acknowledgments=aws_managed_key(*resources),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from serverless_ml.core import defaults, naming
+from serverless_ml.core.acknowledgments import aws_managed_key
 from serverless_ml.core.fragments import Fragment, PartContext
 from serverless_ml.core.plan_types import HttpPlan
 from serverless_ml.spec.triggers import HttpTrigger
@@ -29,4 +30,4 @@ def http_fragment(trigger: HttpTrigger, ctx: PartContext) -> Fragment:
         access_log_format=defaults.ACCESS_LOG_FORMAT if api else None,
         access_log_retention_days=ctx.log_retention_days,
     )
-    return Fragment(bindings=(plan,))
+    return Fragment(bindings=(plan,), acknowledgments=aws_managed_key(plan) if api else ())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from serverless_ml.core import naming
+from serverless_ml.core.acknowledgments import aws_managed_key
 from serverless_ml.core.alarms import alarm
 from serverless_ml.core.fragments import Fragment, PartContext
 from serverless_ml.core.iam import sid
@@ -77,6 +78,7 @@ def kinesis_fragment(trigger: KinesisTrigger, ctx: PartContext) -> Fragment:
         alarms=iterator_age_alarms(ctx)
         + (_stream_age_alarms(ctx, stream_name) if stream_name else ()),
         widgets=iterator_age_widgets(ctx),
+        acknowledgments=aws_managed_key(*resources),
     )
 
 

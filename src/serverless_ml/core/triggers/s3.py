@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from serverless_ml.core import limits, naming
+from serverless_ml.core.acknowledgments import acknowledge, aws_managed_key
 from serverless_ml.core.alarms import alarm, lambda_metric
 from serverless_ml.core.fragments import AsyncInvoke, Fragment, PartContext
 from serverless_ml.core.iam import sid
@@ -40,6 +41,12 @@ from serverless_ml.spec.triggers import NewBucket, S3Trigger
 from sml_handlers.runtime import env
 
 _LONGEST_REGION = 14  # ap-southeast-3 style names
+
+NO_ACCESS_LOGS = (
+    "uploads are processed once and each result is recorded (results table / result objects); "
+    "server access logs would need a second bucket per service: enable CloudTrail S3 data "
+    "events in the account for an audit trail"
+)
 
 
 def bucket_name(service: str, suffix: str) -> Joined:
@@ -136,6 +143,10 @@ def s3_fragment(trigger: S3Trigger, ctx: PartContext) -> Fragment:
         environment=((env.MAX_OBJECT_BYTES, str(trigger.max_object_bytes)),),
         alarms=_async_alarms(ctx),
         widgets=_async_widgets(ctx),
+        acknowledgments=(
+            *aws_managed_key(*resources),
+            *(acknowledge("access-logging", b.node_id, NO_ACCESS_LOGS) for b in resources),
+        ),
         async_invoke=(
             AsyncInvoke(
                 max_retries=trigger.retry_attempts,
