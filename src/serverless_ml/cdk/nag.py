@@ -14,7 +14,7 @@ Pack = Literal["AwsSolutions", "Serverless"]
 def acknowledge(node: IConstruct, pack: Pack, rule: str, reason: str) -> None:
     """Record, next to the resource, why a finding does not apply.
 
-    ``rule`` is e.g. ``"AwsSolutions-SNS2"`` or a granular ``"AwsSolutions-IAM5[Resource::*]"``.
+    ``rule`` is e.g. ``"AwsSolutions-S1"`` or a granular ``"AwsSolutions-IAM5[Resource::*]"``.
     """
     Validations.of(node).acknowledge(Acknowledgment(id=f"{pack}::{rule}", reason=reason))
 
