@@ -32,7 +32,7 @@ from tests.pulumi.harness import Env
 UNRENDERED: dict[tuple[str, str], str] = {
     ("ServicePlan", "service"): "reaches resources only through names and the service tag",
     ("ServicePlan", "extras"): "read by neither renderer (the coverage test asserts it is empty)",
-    ("FunctionPlan", "latest_runtime"): "decides a cdk-nag acknowledgment, no property",
+    ("FunctionPlan", "latest_runtime"): "the security gate's latest-runtime verdict, no property",
     ("FunctionPlan", "bundle"): "the artifact recipe: a content-hashed asset (CDK) or a "
     "FileArchive (Pulumi) of the same bundle directory; tests/bundling covers it",
     ("IamStatement", "reason"): "the cdk-nag acknowledgment's text, no property",

@@ -91,6 +91,7 @@ class InferenceService(Construct):
         optional = {
             ROLE_POLICY_ID: fn.policy,
             WARMER_ID: fn.warmer,
+            # The whole monitoring construct: its subscriptions are what nag's SNS rules read.
             ALARM_TOPIC_ID: self.alarms if self.alarms.topic else None,
             ALARM_KEY_ID: self.alarms.key,
         }

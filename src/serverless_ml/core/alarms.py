@@ -7,6 +7,7 @@ import hashlib
 import json
 
 from serverless_ml.core import defaults, naming
+from serverless_ml.core.acknowledgments import acknowledge
 from serverless_ml.core.plan_types import (
     ACCOUNT_ID,
     ALARM_KEY_ID,
@@ -227,22 +228,22 @@ def monitoring_acknowledgments(plan: MonitoringPlan) -> tuple[Acknowledgment, ..
     acks = []
     if plan.topic_key is not None:
         acks.append(
-            Acknowledgment(
-                rule="no-wildcard-actions",
-                subject=ALARM_KEY_ID,
-                reason="the key policy's account statement (kms:* for the account root) is "
-                "KMS' default: it lets IAM policies of this account administer the key; "
-                "without it nobody could change or delete the key",
+            acknowledge(
+                "no-wildcard-actions",
+                ALARM_KEY_ID,
+                "the key policy's account statement (kms:* for the account root) is KMS' "
+                "default: it lets IAM policies of this account administer the key; without it "
+                "nobody could change or delete the key",
             )
         )
     if plan.subscriptions:
         acks.append(
-            Acknowledgment(
-                rule="on-failure-destination",
-                subject=ALARM_TOPIC_ID,
-                reason="an alarm notification that cannot be delivered is not lost: the alarm "
-                "stays in ALARM state in CloudWatch and on the dashboard; SNS retries HTTPS "
-                "and SQS deliveries per its delivery policy",
+            acknowledge(
+                "on-failure-destination",
+                ALARM_TOPIC_ID,
+                "an alarm notification that cannot be delivered is not lost: the alarm stays in "
+                "ALARM state in CloudWatch and on the dashboard; SNS retries HTTPS and SQS "
+                "deliveries per its delivery policy",
             )
         )
     return tuple(acks)
