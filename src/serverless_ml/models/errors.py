@@ -12,6 +12,9 @@ ARTIFACT_OUT_OF_DATE: Final = "SML505"
 ARTIFACT_MISSING: Final = "SML506"
 UNKNOWN_MODEL: Final = "SML507"
 BAD_CONVERSION: Final = "SML508"
+UNSUPPORTED_OPERATOR: Final = "SML509"
+UNSUPPORTED_GRAPH: Final = "SML510"
+COMPILED_MISMATCH: Final = "SML511"
 
 # Every code, with what it means (docs/models/fraud.md lists the same table).
 CODES: Final[dict[str, str]] = {
@@ -23,6 +26,9 @@ CODES: Final[dict[str, str]] = {
     ARTIFACT_MISSING: "a committed model.onnx or model_card.json is missing",
     UNKNOWN_MODEL: "a model name that is not in the build registry",
     BAD_CONVERSION: "the converted ONNX graph lacks the expected input or output",
+    UNSUPPORTED_OPERATOR: "the ONNX -> Python compiler has no translation for an operator",
+    UNSUPPORTED_GRAPH: "the graph's input, shapes or attributes are outside what the compiler handles",
+    COMPILED_MISMATCH: "the compiled module's predictions differ from onnxruntime's beyond 1e-5",
 }
 
 
