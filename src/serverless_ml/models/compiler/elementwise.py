@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from serverless_ml.models.compiler.emit import Context, Translation, numbers
+from serverless_ml.models.compiler.emit import Context, Translation, numbers, refuse
 from serverless_ml.models.compiler.graph import attributes
-from serverless_ml.models.errors import UNSUPPORTED_GRAPH, ModelError
 
 _ARITHMETIC = {
     "Add": "{a} + {b}",
@@ -20,15 +19,11 @@ _ARITHMETIC = {
 _FLOAT_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE}
 
 
-def _refuse(node: onnx.NodeProto, why: str) -> ModelError:
-    return ModelError(UNSUPPORTED_GRAPH, f"{node.op_type} {node.name or node.output[0]!r}: {why}")
-
-
 def _row_constant(node: onnx.NodeProto, value: np.ndarray) -> list[float]:
     """A constant as one row's values: a scalar, [k] or [1, k] (never per-batch-row)."""
     array = np.asarray(value, dtype=np.float64)
     if array.ndim > 2 or (array.ndim == 2 and array.shape[0] != 1):
-        raise _refuse(node, f"constant of shape {list(array.shape)} broadcasts over the batch")
+        raise refuse(node, f"constant of shape {list(array.shape)} broadcasts over the batch")
     return [float(v) for v in array.ravel()]
 
 
@@ -49,7 +44,7 @@ def arithmetic(node: onnx.NodeProto, context: Context) -> Translation:
     widths = {width for _, width in operands}
     width = max(widths)
     if widths - {1, width}:
-        raise _refuse(node, f"operand widths {sorted(widths)} do not broadcast")
+        raise refuse(node, f"operand widths {sorted(widths)} do not broadcast")
     p = context.prefix.lower()
     names = [
         side for side, name in zip("ab", node.input, strict=True) if name not in context.constants
@@ -79,7 +74,7 @@ def sigmoid(node: onnx.NodeProto, context: Context) -> Translation:
 def softmax(node: onnx.NodeProto, context: Context) -> Translation:
     axis = attributes(node).get("axis", -1)
     if axis not in (1, -1):
-        raise _refuse(node, f"axis {axis}: the compiler applies Softmax over a row (axis 1 / -1)")
+        raise refuse(node, f"axis {axis}: the compiler applies Softmax over a row (axis 1 / -1)")
     (source,) = node.input
     return Translation("", f"softmax({context.variable(source)})", context.width(source), "Softmax")
 
@@ -92,7 +87,7 @@ def identity(node: onnx.NodeProto, context: Context) -> Translation:
 def cast(node: onnx.NodeProto, context: Context) -> Translation:
     target = attributes(node).get("to")
     if target not in _FLOAT_TYPES:
-        raise _refuse(node, f"cast to {onnx.TensorProto.DataType.Name(int(target or 0))}")
+        raise refuse(node, f"cast to {onnx.TensorProto.DataType.Name(int(target or 0))}")
     return identity(node, context)
 
 
@@ -100,11 +95,11 @@ def array_feature_extractor(node: onnx.NodeProto, context: Context) -> Translati
     """Columns of a row picked by constant indices (skl2onnx's positive-class score)."""
     source, indices_name = node.input
     if indices_name not in context.constants:
-        raise _refuse(node, "indices that are not a constant")
+        raise refuse(node, "indices that are not a constant")
     indices = [int(i) for i in np.asarray(context.constants[indices_name]).ravel()]
     width = context.width(source)
     if not indices or not all(-width <= i < width for i in indices):
-        raise _refuse(node, f"indices {indices} outside a row of {width}")
+        raise refuse(node, f"indices {indices} outside a row of {width}")
     picked = ", ".join(f"{context.variable(source)}[{i}]" for i in indices)
     return Translation("", f"[{picked}]", len(indices), f"ArrayFeatureExtractor: {indices}")
 
@@ -112,7 +107,7 @@ def array_feature_extractor(node: onnx.NodeProto, context: Context) -> Translati
 def concat(node: onnx.NodeProto, context: Context) -> Translation:
     """Rows joined side by side (axis 1 / -1); constants must be one row."""
     if attributes(node).get("axis") not in (1, -1):
-        raise _refuse(node, "axis other than 1 / -1: the compiler joins along the row")
+        raise refuse(node, "axis other than 1 / -1: the compiler joins along the row")
     parts: list[str] = []
     width = 0
     for index, name in enumerate(node.input):

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import onnx
 
+from serverless_ml.models.errors import UNSUPPORTED_GRAPH, ModelError
+
 LINE = 100
 # mode names (ONNX attribute strings) -> the prelude's constants
 TRANSFORMS = {
@@ -19,6 +21,19 @@ TRANSFORMS = {
     "SOFTMAX_ZERO": "SOFTMAX_ZERO",
     "PROBIT": "PROBIT",
 }
+
+
+def refuse(node: onnx.NodeProto, why: str) -> ModelError:
+    """SML510 for ``node``: what about it the compiler cannot translate."""
+    return ModelError(UNSUPPORTED_GRAPH, f"{node.op_type} {node.name or node.output[0]!r}: {why}")
+
+
+def transform_of(node: onnx.NodeProto, attrs: Mapping[str, Any]) -> str:
+    """The prelude constant for the node's ``post_transform`` (default NONE)."""
+    name = attrs.get("post_transform", "NONE")
+    if name not in TRANSFORMS:
+        raise refuse(node, f"post_transform {name!r}")
+    return TRANSFORMS[name]
 
 
 def number(value: float | int | np.floating[Any] | np.integer[Any]) -> str:

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import onnx
 
-from serverless_ml.models.compiler.emit import TRANSFORMS, Context, Translation, numbers
+from serverless_ml.models.compiler.emit import Context, Translation, numbers, refuse, transform_of
 from serverless_ml.models.compiler.graph import attributes
-from serverless_ml.models.errors import UNSUPPORTED_GRAPH, ModelError
-
-
-def _refuse(node: onnx.NodeProto, why: str) -> ModelError:
-    return ModelError(UNSUPPORTED_GRAPH, f"{node.op_type} {node.name or node.output[0]!r}: {why}")
 
 
 def _rows(node: onnx.NodeProto, coefficients: list[float], targets: int, width: int) -> str:
     if targets < 1 or len(coefficients) != targets * width:
-        raise _refuse(
+        raise refuse(
             node, f"{len(coefficients)} coefficients for {targets} targets of {width} features"
         )
     rows = [coefficients[k * width : (k + 1) * width] for k in range(targets)]
     return "(\n" + "".join(f"    {numbers(row, 8)},\n" for row in rows) + ")"
-
-
-def _transform(node: onnx.NodeProto, attrs: dict[str, Any]) -> str:
-    name = attrs.get("post_transform", "NONE")
-    if name not in TRANSFORMS:
-        raise _refuse(node, f"post_transform {name!r}")
-    return TRANSFORMS[name]
 
 
 def _linear(
@@ -39,7 +25,7 @@ def _linear(
     width = context.width(source)
     intercepts = list(attrs.get("intercepts") or [0.0] * targets)
     if len(intercepts) != targets:
-        raise _refuse(node, f"{len(intercepts)} intercepts for {targets} targets")
+        raise refuse(node, f"{len(intercepts)} intercepts for {targets} targets")
     p = context.prefix
     code = (
         f"{p}COEFFICIENTS = {_rows(node, list(attrs.get('coefficients', [])), targets, width)}\n"
@@ -47,7 +33,7 @@ def _linear(
     )
     expression = (
         f"finish_linear(linear({context.variable(source)}, {p}COEFFICIENTS, {p}INTERCEPTS), "
-        f"{_transform(node, attrs)}, {second_class})"
+        f"{transform_of(node, attrs)}, {second_class})"
     )
     summary = (
         f"{node.op_type}: {targets} x {width} coefficients, {attrs.get('post_transform', 'NONE')}"
@@ -60,10 +46,10 @@ def linear_classifier(node: onnx.NodeProto, context: Context) -> Translation:
     labels = attrs.get("classlabels_ints") or attrs.get("classlabels_strings") or []
     targets = len(attrs.get("intercepts") or [])
     if not targets:
-        raise _refuse(node, "no intercepts (onnxruntime counts classes by them)")
+        raise refuse(node, "no intercepts (onnxruntime counts classes by them)")
     second_class = 1 if targets == 1 and len(labels) == 2 else -1
     if second_class == 1 and attrs.get("post_transform", "NONE") == "PROBIT":
-        raise _refuse(node, "PROBIT over one coefficient row for two classes leaves a column unset")
+        raise refuse(node, "PROBIT over one coefficient row for two classes leaves a column unset")
     return _linear(node, context, targets, second_class, 2 if second_class == 1 else targets)
 
 
@@ -76,7 +62,7 @@ def _per_column(node: onnx.NodeProto, values: list[float], width: int, name: str
     if len(values) == 1:
         return values * width
     if len(values) != width:
-        raise _refuse(node, f"{len(values)} {name} values for {width} columns")
+        raise refuse(node, f"{len(values)} {name} values for {width} columns")
     return values
 
 
@@ -98,7 +84,7 @@ def scaler(node: onnx.NodeProto, context: Context) -> Translation:
 def normalizer(node: onnx.NodeProto, context: Context) -> Translation:
     norm = attributes(node).get("norm", "MAX")
     if norm not in ("MAX", "L1", "L2"):
-        raise _refuse(node, f"norm {norm!r}")
+        raise refuse(node, f"norm {norm!r}")
     source = node.input[0]
     return Translation(
         "", f"normalize({context.variable(source)}, {norm!r})", context.width(source),

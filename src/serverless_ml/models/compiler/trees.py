@@ -17,11 +17,12 @@ import numpy as np
 import onnx
 
 from serverless_ml.models.compiler.emit import (
-    TRANSFORMS,
     Context,
     Translation,
     number,
     numbers,
+    refuse,
+    transform_of,
     tuple_literal,
 )
 from serverless_ml.models.compiler.graph import attributes
@@ -69,10 +70,6 @@ def _values(attrs: dict[str, Any], name: str) -> list[Any]:
     return [] if tensor is None else np.asarray(tensor).ravel().tolist()
 
 
-def _refuse(node: onnx.NodeProto, why: str) -> ModelError:
-    return ModelError(UNSUPPORTED_GRAPH, f"{node.op_type} {node.name or node.output[0]!r}: {why}")
-
-
 def flatten(node: onnx.NodeProto, weight_prefix: str, n_features: int) -> Tables:
     """The node's trees as tables (SML510 for a malformed or unsupported tree)."""
     attrs = attributes(node)
@@ -87,12 +84,12 @@ def flatten(node: onnx.NodeProto, weight_prefix: str, n_features: int) -> Tables
     count = len(tree_ids)
     lengths = {len(x) for x in (node_ids, features, modes, thresholds, trues, falses, missing)}
     if lengths != {count} or not count:
-        raise _refuse(node, "the nodes_* attributes differ in length or are empty")
+        raise refuse(node, "the nodes_* attributes differ in length or are empty")
     position = {
         (int(t), int(n)): i for i, (t, n) in enumerate(zip(tree_ids, node_ids, strict=True))
     }
     if len(position) != count:
-        raise _refuse(node, "two nodes share a (tree id, node id)")
+        raise refuse(node, "two nodes share a (tree id, node id)")
     branch_index: dict[int, int] = {}
     leaf_index: dict[int, int] = {}
     for i, mode in enumerate(modes):
@@ -100,15 +97,15 @@ def flatten(node: onnx.NodeProto, weight_prefix: str, n_features: int) -> Tables
             leaf_index[i] = len(leaf_index)
         elif mode in MODES:
             if not 0 <= int(features[i]) < n_features:
-                raise _refuse(node, f"node reads feature {features[i]} of {n_features}")
+                raise refuse(node, f"node reads feature {features[i]} of {n_features}")
             branch_index[i] = len(branch_index)
         else:
-            raise _refuse(node, f"node mode {mode!r} (BRANCH_MEMBER needs the TreeEnsemble op)")
+            raise refuse(node, f"node mode {mode!r} (BRANCH_MEMBER needs the TreeEnsemble op)")
 
     def child(i: int, node_id: Any) -> int:
         target = position.get((int(tree_ids[i]), int(node_id)))
         if target is None:
-            raise _refuse(node, f"tree {tree_ids[i]} has no node {node_id}")
+            raise refuse(node, f"tree {tree_ids[i]} has no node {node_id}")
         return branch_index[target] if target in branch_index else ~leaf_index[target]
 
     tables = Tables(
@@ -135,7 +132,7 @@ def flatten(node: onnx.NodeProto, weight_prefix: str, n_features: int) -> Tables
     for tree, members in trees.items():
         roots = [i for i in members if i not in children[tree]]
         if len(roots) != 1:
-            raise _refuse(node, f"tree {tree} has {len(roots)} root nodes, not 1")
+            raise refuse(node, f"tree {tree} has {len(roots)} root nodes, not 1")
         (root,) = roots
         tables.roots.append(branch_index[root] if root in branch_index else ~leaf_index[root])
     _attach_weights(node, attrs, weight_prefix, position, leaf_index, tables)
@@ -163,11 +160,11 @@ def _attach_weights(
     trees, nodes = _values(attrs, f"{prefix}_treeids"), _values(attrs, f"{prefix}_nodeids")
     targets, weights = _values(attrs, id_name), _values(attrs, f"{prefix}_weights")
     if not len(trees) == len(nodes) == len(targets) == len(weights):
-        raise _refuse(node, f"the {prefix}_* attributes differ in length")
+        raise refuse(node, f"the {prefix}_* attributes differ in length")
     for tree, node_id, target, weight in zip(trees, nodes, targets, weights, strict=True):
         where = position.get((int(tree), int(node_id)))
         if where is None or where not in leaf_index:
-            raise _refuse(node, f"a weight is attached to tree {tree} node {node_id}, not a leaf")
+            raise refuse(node, f"a weight is attached to tree {tree} node {node_id}, not a leaf")
         tables.leaves[leaf_index[where]].append((int(target), float(weight)))
 
 
@@ -233,21 +230,14 @@ def _ensemble_source(p: str, tables: Tables, width: int, aggregate: str, finish:
     return "\n".join(lines) + "\n\n\n" + "\n".join(body)
 
 
-def _transform(node: onnx.NodeProto, attrs: dict[str, Any]) -> str:
-    name = attrs.get("post_transform", "NONE")
-    if name not in TRANSFORMS:
-        raise _refuse(node, f"post_transform {name!r}")
-    return TRANSFORMS[name]
-
-
 def classifier(node: onnx.NodeProto, context: Context) -> Translation:
     attrs = attributes(node)
     labels = attrs.get("classlabels_int64s") or attrs.get("classlabels_strings") or []
     n_classes = len(labels)
     if n_classes < 2:
-        raise _refuse(node, f"{n_classes} class labels; a classifier needs two or more")
+        raise refuse(node, f"{n_classes} class labels; a classifier needs two or more")
     if len(node.output) > 1 and node.output[1] == "":
-        raise _refuse(node, "no scores output")
+        raise refuse(node, "no scores output")
     (source,) = node.input
     tables = flatten(node, "class", context.width(source))
     weights = _values(attrs, "class_weights")
@@ -257,15 +247,9 @@ def classifier(node: onnx.NodeProto, context: Context) -> Translation:
     p = context.prefix
     finish = (
         f"finish_tree_classifier(scores, {{has}}, {p}BASE, {n_classes}, {binary_case}, "
-        f"{all_positive}, {_transform(node, attrs)})"
+        f"{all_positive}, {transform_of(node, attrs)})"
     )
-    code = f"{p}BASE = {numbers(base)}\n" + _ensemble_source(p, tables, n_classes, "SUM", finish)
-    return Translation(
-        definitions=code,
-        expression=f"{p.lower()}ensemble({context.variable(source)})",
-        width=n_classes,
-        summary=_summary(node, tables),
-    )
+    return _translation(node, context, tables, base, n_classes, "SUM", finish)
 
 
 def regressor(node: onnx.NodeProto, context: Context) -> Translation:
@@ -273,28 +257,36 @@ def regressor(node: onnx.NodeProto, context: Context) -> Translation:
     n_targets = int(attrs.get("n_targets", 1))
     aggregate = attrs.get("aggregate_function", "SUM")
     if aggregate not in AGGREGATES:
-        raise _refuse(node, f"aggregate_function {aggregate!r}")
+        raise refuse(node, f"aggregate_function {aggregate!r}")
     (source,) = node.input
     tables = flatten(node, "target", context.width(source))
     base = _values(attrs, "base_values")
     p = context.prefix
     finish = (
         f"finish_tree_regressor(scores, {{has}}, {p}BASE, {AGGREGATES[aggregate]}, "
-        f"{len(tables.roots)}, {_transform(node, attrs)})"
+        f"{len(tables.roots)}, {transform_of(node, attrs)})"
     )
-    code = f"{p}BASE = {numbers(base)}\n" + _ensemble_source(
-        p, tables, n_targets, aggregate, finish
-    )
+    return _translation(node, context, tables, base, n_targets, aggregate, finish)
+
+
+def _translation(
+    node: onnx.NodeProto,
+    context: Context,
+    tables: Tables,
+    base: list[float],
+    width: int,
+    aggregate: str,
+    finish: str,
+) -> Translation:
+    """The ensemble's base values, tables and walk, called on the node's input row."""
+    p = context.prefix
     return Translation(
-        definitions=code,
-        expression=f"{p.lower()}ensemble({context.variable(source)})",
-        width=n_targets,
-        summary=_summary(node, tables),
-    )
-
-
-def _summary(node: onnx.NodeProto, tables: Tables) -> str:
-    return (
-        f"{node.op_type}: {len(tables.roots)} trees, {len(tables.feature)} branch nodes, "
-        f"{len(tables.leaves)} leaves"
+        definitions=f"{p}BASE = {numbers(base)}\n"
+        + _ensemble_source(p, tables, width, aggregate, finish),
+        expression=f"{p.lower()}ensemble({context.variable(node.input[0])})",
+        width=width,
+        summary=(
+            f"{node.op_type}: {len(tables.roots)} trees, {len(tables.feature)} branch nodes, "
+            f"{len(tables.leaves)} leaves"
+        ),
     )
