@@ -94,6 +94,16 @@ def _bench_image(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_compiled(args: argparse.Namespace) -> int:
+    from serverless_ml.bench.compiled_runtime import format_compiled_table, run_compiled_bench
+
+    result = run_compiled_bench(repeats=args.repeats, warm_calls=args.warm_calls)
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2) if args.json else format_compiled_table(result))
+    return 0
+
+
 def _bench_planner(args: argparse.Namespace) -> int:
     from serverless_ml.planner.bench import main_bench
 
@@ -151,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_image)
+    p = bench_sub.add_parser(
+        "compiled", help="fraud function: compiled model vs onnxruntime (INIT, warm, sizes)"
+    )
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--warm-calls", type=int, default=2000)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--output", help="also write the JSON result to this file")
+    p.set_defaults(handler=_bench_compiled)
     p = bench_sub.add_parser("planner", help="planner speed on a 100-function day")
     try:
         from serverless_ml.planner.bench import add_bench_arguments

@@ -31,6 +31,7 @@ from serverless_ml.bundling.cache import default_cache_dir
 from serverless_ml.bundling.elf import needed_libraries
 from serverless_ml.core.limits import LAMBDA_UNZIPPED_BYTES, LAMBDA_ZIP_DIRECT_UPLOAD_BYTES
 from serverless_ml.spec.model import ARTIFACTS_ROOT
+from tests.bundling.read_only import read_only_task
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bundle")]
 
@@ -81,11 +82,8 @@ def host_bundle(fraud_model_dir: Path) -> Bundle:
 @pytest.fixture
 def read_only_copy(host_bundle: Bundle, tmp_path: Path) -> Iterator[Path]:
     """The host bundle copied and made read-only, like Lambda's /var/task."""
-    task = tmp_path / "task"
-    shutil.copytree(host_bundle.path, task)
-    subprocess.run(["chmod", "-R", "a-w", str(task)], check=True)
-    yield task
-    subprocess.run(["chmod", "-R", "u+w", str(task)], check=True)
+    with read_only_task(host_bundle.path, tmp_path) as task:
+        yield task
 
 
 def test_default_bundle_fits_lambda_limits(arm64_bundle: Bundle) -> None:

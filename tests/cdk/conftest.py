@@ -25,6 +25,7 @@ from serverless_ml.spec import (
     HttpTrigger,
     InferenceServiceSpec,
     KinesisTrigger,
+    ModelArtifact,
     NewStream,
     ResultsTable,
     S3Trigger,
@@ -83,6 +84,10 @@ def variant_specs() -> dict[str, InferenceServiceSpec]:
             triggers=(S3Trigger(existing_bucket_name="partner-scans", prefix="inbox/",
                                 suffix=".png", on_failure_queue_arn=EXISTING_QUEUE),),
             outputs=(ResultsTable(name_suffix="results", partition_key="object_id"),),
+        ),
+        "Compiled": dataclasses.replace(
+            base, name="fraud-compiled",
+            model=ModelArtifact.packaged("fraud", runtime="compiled"),
         ),
         "Warmed": dataclasses.replace(
             base, name="fraud-warmed",

@@ -86,3 +86,13 @@ def test_kinesis_streams_on_alias_with_alerts(synth: Synth) -> None:
     (table,) = [t for t in _of(synth, "Kinesis", "AWS::DynamoDB::Table")
                 if t["TableName"] == "iot-kinesis-anomalies"]  # fmt: skip
     assert [k["KeyType"] for k in table["KeySchema"]] == ["HASH", "RANGE"]
+
+
+def test_a_compiled_model_ships_its_module_and_no_third_party_package(synth: Synth) -> None:
+    (fn,) = _of(synth, "Compiled", "AWS::Lambda::Function")
+    asset_hash = str(fn["Code"]["S3Key"]).removesuffix(".zip")
+    asset = synth.outdir / f"asset.{asset_hash}"
+    assert (asset / "model" / "compiled_model.py").is_file()
+    assert not (asset / "model" / "model.onnx").exists()
+    assert sorted(p.name for p in asset.iterdir()) == ["model", "sml_handlers"]
+    assert fn["Handler"] == "sml_handlers.fraud.handler.handler"

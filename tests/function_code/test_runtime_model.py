@@ -1,4 +1,4 @@
-"""sml_handlers.runtime.model: Lambda-sized sessions on the committed fraud model."""
+"""sml_handlers.runtime.onnx_model: Lambda-sized sessions on the committed fraud model."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 
 from sml_handlers.runtime import model as runtime_model
 from sml_handlers.runtime.model import (
-    LOAD_OPTIMIZATION_LEVEL,
     MB_PER_VCPU,
     default_model_dir,
     intra_op_threads,
     lambda_memory_mb,
-    load_model,
 )
+from sml_handlers.runtime.onnx_model import LOAD_OPTIMIZATION_LEVEL
+from sml_handlers.runtime.onnx_model import load_onnx_model as load_model
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ def test_default_model_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="SML_MODEL_DIR"):
-        load_model(tmp_path)
+        runtime_model.load_model(tmp_path)
 
 
 def test_card_names_the_model_outputs(fraud_model_dir: Path, tmp_path: Path) -> None:

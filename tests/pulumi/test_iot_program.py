@@ -51,3 +51,23 @@ def test_iot_program_exports_and_wiring(program: tuple[RecordingMocks, dict[str,
     code = Path(str(function.inputs["code"].path))
     assert (code / "sml_handlers" / "iot" / "handler.py").is_file()
     assert (code / "model" / "model.onnx").is_file()
+
+
+def test_a_compiled_model_ships_without_numpy_or_onnxruntime() -> None:
+    """runtime="compiled" reaches the Pulumi function's archive: the compiled module, no ONNX
+    file, no third-party package."""
+    import dataclasses
+
+    from serverless_ml.reference.scenarios import SCENARIOS
+    from serverless_ml.spec import ModelArtifact
+    from tests.pulumi.harness import render
+
+    spec = dataclasses.replace(
+        SCENARIOS["iot-anomaly"](), model=ModelArtifact.packaged("iot", runtime="compiled")
+    )
+    rendered = render(spec)
+    (function,) = [r for r in rendered.resources if r.type == "aws:lambda/function:Function"]
+    code = Path(str(function.inputs["code"].path))
+    assert (code / "model" / "compiled_model.py").is_file()
+    assert not (code / "model" / "model.onnx").exists()
+    assert sorted(p.name for p in code.iterdir()) == ["model", "sml_handlers"]

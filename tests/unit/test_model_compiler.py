@@ -371,7 +371,7 @@ def test_shipped_fraud_model_on_its_own_test_split() -> None:
 def test_deep_trees_and_large_ensembles_compile_without_recursion(tmp_path: Path) -> None:
     """A 60-level tree (deeper than Python's 100-level indentation would allow as nested ifs,
     over its recursion limit when walked recursively at a low limit) and 2,000 trees."""
-    x = RNG.normal(size=(3000, 3)).astype(np.float32)
+    x = np.random.default_rng(1234).normal(size=(3000, 3)).astype(np.float32)  # own stream
     y = np.sin(x[:, 0] * 40) + x[:, 1] * 1e-3 * np.arange(3000)
     deep = DecisionTreeRegressor(random_state=0).fit(x, y)
     assert deep.get_depth() >= 30

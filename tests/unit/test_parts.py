@@ -176,7 +176,7 @@ def test_every_scenario_has_a_stack_id() -> None:
 def _edge(**changes: object) -> EdgeFunctionSpec:
     base = EdgeFunctionSpec(
         name="personalize",
-        model=ModelArtifact.packaged("fraud"),
+        model=ModelArtifact.packaged("fraud", runtime="compiled"),
         function_package="sml_handlers.fraud",
         config={"VARIANTS": "a,b,c"},
     )

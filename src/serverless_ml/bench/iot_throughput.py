@@ -23,8 +23,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
-import numpy as np
-
 from serverless_ml.local.kinesis_esm import lambda_record
 from serverless_ml.models.iot_data import generate_readings
 from sml_handlers.runtime import env as handler_env
@@ -77,12 +75,11 @@ def _scoring_path(module: ModuleType) -> Callable[[Sequence[Any]], int]:
     """The handler's decode -> validate -> features -> one inference, on a list of records."""
     parse_records = module.parse_records
     feature_vector = module.feature_vector
-    run = module.MODEL.run
+    predict = module.MODEL.predict
 
     def score(records: Sequence[Any]) -> int:
         readings, _ = parse_records(records)
-        rows = np.asarray([feature_vector(r) for _, r in readings], dtype=np.float32)
-        run(rows)
+        predict([feature_vector(r) for _, r in readings])
         return len(readings)
 
     return score

@@ -25,7 +25,13 @@ from serverless_ml.bundling.bytecode import compile_tree
 from serverless_ml.bundling.errors import BundleWarning
 from serverless_ml.bundling.interpreter import TARGET_PYTHON_ENV, TargetPython, find_target_python
 from serverless_ml.bundling.sizes import check_bundle_size
-from serverless_ml.bundling.sources import SourceFile, extra_files, handler_files, model_files
+from serverless_ml.bundling.sources import (
+    MODEL_DIR_NAME,
+    SourceFile,
+    extra_files,
+    handler_files,
+    model_files,
+)
 from serverless_ml.bundling.spec import Bundle, BundleSpec, TrimmedItem
 from serverless_ml.bundling.trim import BUNDLER_VERSION, tree_bytes, trim
 from serverless_ml.bundling.wheels import install_wheels
@@ -178,6 +184,8 @@ def _assemble(
         failures = list(deps_manifest["compile_failures"])
         if python is not None:
             failures += compile_tree(python.path, asset, only=asset / spec.top_package)
+            if any((asset / MODEL_DIR_NAME).glob("*.py")):  # a compiled model's module
+                failures += compile_tree(python.path, asset, only=asset / MODEL_DIR_NAME)
         else:
             problems.insert(0, _missing_interpreter_warning(spec.python_version, discovery_notes))
         if failures:

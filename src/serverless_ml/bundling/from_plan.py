@@ -9,6 +9,7 @@ from pathlib import Path
 
 from serverless_ml.bundling.builder import build_bundle
 from serverless_ml.bundling.cache import default_cache_dir
+from serverless_ml.bundling.compiled import compiled_model_dir
 from serverless_ml.bundling.errors import INVALID_SPEC, BundleError
 from serverless_ml.bundling.sizes import check_bundle_size
 from serverless_ml.bundling.spec import Architecture, Bundle, BundleSpec
@@ -18,8 +19,12 @@ from sml_handlers.runtime import env
 
 def spec_from_plan(function: FunctionPlan, *, cache_dir: Path | None = None) -> BundleSpec:
     """The ``BundleSpec`` for a planned function (architecture and runtime as planned); the
-    plan's baked config becomes ``sml_config.json`` in the bundle root."""
+    plan's baked config becomes ``sml_config.json`` in the bundle root; a compiled model's
+    ``model/`` holds its compiled module and card instead of ``model.onnx``."""
     plan = function.bundle
+    model_dir = plan.model_dir
+    if plan.model_runtime == "compiled":
+        model_dir = compiled_model_dir(model_dir, default_cache_dir(cache_dir))
     architecture: Architecture
     if plan.architecture == "arm64":
         architecture = "arm64"
@@ -30,7 +35,7 @@ def spec_from_plan(function: FunctionPlan, *, cache_dir: Path | None = None) -> 
     return BundleSpec(
         name=function.name,
         function_package=plan.function_package,
-        model_dir=plan.model_dir,
+        model_dir=model_dir,
         requirements=plan.requirements,
         python_version=plan.python_version,
         architecture=architecture,

@@ -28,7 +28,7 @@ def build_edge_plan(spec: EdgeFunctionSpec) -> EdgeFunctionPlan:
         tracing=False,
         log_retention_days=spec.log_retention_days,
         # No onnxruntime or numpy: they alone are ~30 MB zipped, over a viewer event's 1 MB.
-        # Edge models run as compiled, dependency-free Python (the edge issue's compiler).
+        # Edge models run as compiled, dependency-free Python (EdgeFunctionSpec insists).
         base_requirements=(),
         trust_principals=limits.EDGE_TRUST_PRINCIPALS,
         max_zipped_bytes=spec.max_code_bytes,

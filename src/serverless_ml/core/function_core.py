@@ -30,13 +30,16 @@ def function_core(
     snapstart: bool = False,
     log_retention_days: int,
     extra_requirements: tuple[str, ...] = (),
-    base_requirements: tuple[str, ...] = defaults.FUNCTION_REQUIREMENTS,
+    base_requirements: tuple[str, ...] | None = None,
     trust_principals: tuple[str, ...] = (LAMBDA_PRINCIPAL,),
     max_zipped_bytes: int = limits.LAMBDA_ZIP_DIRECT_UPLOAD_BYTES,
     baked_config: Mapping[str, str] | None = None,
 ) -> FunctionPlan:
     """``environment=None`` means the shape allows none (Lambda@Edge): not even the library's
-    own variables; what such a function must know travels in ``baked_config``."""
+    own variables; what such a function must know travels in ``baked_config``.
+    ``base_requirements`` default: onnxruntime + numpy, or nothing for a compiled model."""
+    if base_requirements is None:
+        base_requirements = () if model.compiled else defaults.FUNCTION_REQUIREMENTS
     variables: dict[str, Value] = {}
     if environment is not None:
         variables = {**standard_environment(service), **environment}
@@ -68,6 +71,7 @@ def function_core(
             max_zipped_bytes=max_zipped_bytes,
             max_unzipped_bytes=limits.LAMBDA_UNZIPPED_BYTES,
             baked_config=tuple(sorted((baked_config or {}).items())),
+            model_runtime=model.runtime,
         ),
     )
 

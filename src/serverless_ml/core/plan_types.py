@@ -123,6 +123,8 @@ class BundlePlan:
     max_zipped_bytes: int
     max_unzipped_bytes: int
     baked_config: tuple[tuple[str, str], ...] = ()  # written into the bundle (edge: no env)
+    # "compiled": model/ holds compiled_model.py (built from model_dir) instead of model.onnx
+    model_runtime: str = "onnxruntime"
 
 
 @dataclass(frozen=True, kw_only=True)

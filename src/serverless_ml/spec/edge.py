@@ -86,6 +86,13 @@ class EdgeFunctionSpec:
                 "include_body applies to viewer-request and origin-request events only "
                 "(CloudFront passes no body to response events)",
             )
+        if not self.model.compiled:
+            raise SpecError(
+                "SML407",
+                f"model {self.model.name!r}: Lambda@Edge cannot carry onnxruntime and numpy "
+                "(~30 MB zipped against a 1 MB viewer budget); pass "
+                "ModelArtifact(..., runtime='compiled') (a tree or linear model)",
+            )
         for key in self.config:
             if not _CONFIG_KEY.match(key):
                 raise SpecError("SML405", f"config key {key!r}: letters, digits, '_'")

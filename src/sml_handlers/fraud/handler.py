@@ -5,26 +5,26 @@
   ``{transaction_id, decision, score, model_version}``; client mistakes -> 400
   ``{"error": "invalid_transaction", "fields": {...}}``; other methods -> 405.
 - DynamoDB stream (``ReportBatchItemFailures`` on): every INSERT/MODIFY ``NewImage`` is a
-  transaction; all valid ones are scored in one onnxruntime call and each decision is written once
+  transaction; all valid ones are scored in one model call and each decision is written once
   to ``$SML_RESULTS_TABLE`` per set of model inputs (conditional put: replays write nothing, a
   MODIFY that changes what the model reads is decided again); REMOVE is ignored. The
   response lists exactly the failed records; if all of them failed the handler raises so Lambda
   retries or bisects the whole batch (Powertools ``BatchProcessor`` semantics).
 - ``{"serverless-ml": "warmer"}``: ``{"warmed": true}``, no inference, logs or metrics.
 
-INIT (importing this module) loads and warms the model; boto3 loads on the first stream batch.
+INIT (importing this module) loads and warms the model (onnxruntime, or the compiled module when
+the bundle carries one: then neither numpy nor onnxruntime is imported); boto3 loads on the
+first stream batch.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
+from array import array
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
-
-import numpy as np
 
 from sml_handlers.fraud.features import (
     FEATURE_NAMES,
@@ -38,7 +38,7 @@ from sml_handlers.runtime import aws, batch, env, http_api, snapstart, warmer
 from sml_handlers.runtime.dynamodb import ImageError, from_dynamodb_image
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
-from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.model import Model, default_model_dir, load_model, ready_fields
 from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "fraud"
@@ -51,7 +51,7 @@ SCORE_DECIMALS: Final = 6
 logger = get_logger(__name__)
 
 
-def _thresholds(model: LoadedModel) -> tuple[float, float]:
+def _thresholds(model: Model) -> tuple[float, float]:
     thresholds = model.card.get("thresholds")
     if not isinstance(thresholds, Mapping):
         raise ValueError("model_card.json has no 'thresholds' object")
@@ -65,7 +65,7 @@ def _thresholds(model: LoadedModel) -> tuple[float, float]:
     return review, decline
 
 
-def _check_features(model: LoadedModel) -> None:
+def _check_features(model: Model) -> None:
     """Refuse at INIT a model trained on other features than ``feature_vector`` builds."""
     if model.n_features != len(FEATURE_NAMES):
         raise ValueError(
@@ -103,12 +103,12 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     )
 
 
-def score(rows: np.ndarray) -> np.ndarray:
-    """P(fraud) for a float32 ``[n, n_features]`` matrix, in one session run (latency recorded)."""
+def score(rows: Sequence[Sequence[float]]) -> list[float]:
+    """P(fraud) for each row of ``n_features`` numbers, in one model call (latency recorded)."""
     start = time.perf_counter()
-    probabilities = MODEL.run(rows)
+    probabilities = MODEL.predict(rows)
     METRICS.record_latency((time.perf_counter() - start) * 1000.0)
-    return probabilities[:, FRAUD_COLUMN]
+    return [row[FRAUD_COLUMN] for row in probabilities]
 
 
 def _decision(txn: Transaction, fraud_probability: float) -> dict[str, Any]:
@@ -133,8 +133,7 @@ def _handle_http(event: Mapping[str, Any]) -> dict[str, Any]:
         return _bad_request(error.fields)
     except TransactionError as error:
         return _bad_request(error.errors)
-    rows = np.asarray([feature_vector(txn)], dtype=np.float32)
-    return http_api.json_response(200, _decision(txn, float(score(rows)[0])))
+    return http_api.json_response(200, _decision(txn, score([feature_vector(txn)])[0]))
 
 
 def _bad_request(fields: Mapping[str, str]) -> dict[str, Any]:
@@ -197,13 +196,11 @@ def _handle_stream(records: Sequence[Any]) -> dict[str, Any]:
             pending.append((index, txn))
     written = 0
     if pending:
-        rows = np.asarray([feature_vector(txn) for _, txn in pending], dtype=np.float32)
+        rows = [feature_vector(txn) for _, txn in pending]
         probabilities = score(rows)
         client = aws.client("dynamodb")
         decided_at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        for (index, txn), row, probability in zip(
-            pending, rows, probabilities.tolist(), strict=True
-        ):
+        for (index, txn), row, probability in zip(pending, rows, probabilities, strict=True):
             decision = _decision(txn, probability)
             try:
                 written += _put_decision(client, table, decision, decided_at, features_digest(row))
@@ -231,9 +228,12 @@ def _handle_stream(records: Sequence[Any]) -> dict[str, Any]:
     )
 
 
-def features_digest(row: np.ndarray) -> str:
-    """What the model read of a transaction: equal digests, equal decision."""
-    return hashlib.sha256(np.ascontiguousarray(row, dtype=np.float32).tobytes()).hexdigest()[:32]
+def features_digest(row: Sequence[float]) -> str:
+    """What the model read of a transaction (its features as float32): equal digests, equal
+    decision."""
+    import hashlib  # deferred: OpenSSL's load is ~5 ms of INIT; only the stream path hashes
+
+    return hashlib.sha256(array("f", row).tobytes()).hexdigest()[:32]
 
 
 def _put_decision(

@@ -34,7 +34,8 @@ from sml_handlers.image.vision import BadImage, decode, segment_row, to_digit_in
 from sml_handlers.runtime import aws, env, s3, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
-from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.model import default_model_dir, ready_fields
+from sml_handlers.runtime.onnx_model import OnnxModel, load_onnx_model
 from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "image"
@@ -47,7 +48,7 @@ CONFIDENCE_DECIMALS: Final = 4
 logger = get_logger(__name__)
 
 
-def _check_model(model: LoadedModel) -> tuple[str, ...]:
+def _check_model(model: OnnxModel) -> tuple[str, ...]:
     """Refuse at INIT a model that does not read 8x8 digit images into classes."""
     if model.input_shape != (1, 8, 8):
         raise ValueError(f"digits model must take [n, 1, 8, 8] images, not {model.input_shape}")
@@ -57,7 +58,7 @@ def _check_model(model: LoadedModel) -> tuple[str, ...]:
     return tuple(classes)
 
 
-MODEL: Final = load_model(default_model_dir())
+MODEL: Final = load_onnx_model(default_model_dir())
 CLASSES: Final = _check_model(MODEL)
 METRICS: Final = Metrics.from_env(SERVICE)
 SNAPSTART_HOOKS: Final = snapstart.register_hooks(MODEL)

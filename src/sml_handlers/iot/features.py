@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 from sml_handlers.runtime.fields import FieldErrors, Invalid, as_utc, describe, finite_number
 
@@ -67,10 +66,10 @@ class ReadingError(FieldErrors):
     what = "reading"
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     """A validated reading. Per-sensor tuples follow ``SENSORS`` order; ``timestamp`` is the
-    normalised UTC string ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the anomalies table's sort key)."""
+    normalised UTC string ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the anomalies table's sort key).
+    A NamedTuple, not a dataclass: ``dataclasses`` imports ``inspect``, ~17 ms of INIT."""
 
     device_id: str
     timestamp: str

@@ -1,7 +1,7 @@
 """IoT anomaly Lambda for Kinesis batches of sensor readings ("sml_handlers.iot.handler.handler").
 
 - Kinesis batch (``ReportBatchItemFailures`` on): each record's data is one reading as JSON
-  (``sml_handlers.iot.features``). All valid readings are scored in one onnxruntime call; each
+  (``sml_handlers.iot.features``). All valid readings are scored in one model call; each
   anomaly (``anomaly_score >= threshold`` from the model card) is written once to
   ``$SML_RESULTS_TABLE`` (key ``device_id`` + ``timestamp``, conditional put: replays write
   nothing), and one aggregated alert per batch goes to ``$SML_ALERT_TOPIC_ARN`` covering the
@@ -23,11 +23,8 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
-
-import numpy as np
+from typing import Any, Final, NamedTuple
 
 from sml_handlers.iot.features import (
     FEATURE_NAMES,
@@ -41,7 +38,7 @@ from sml_handlers.iot.features import (
 from sml_handlers.runtime import aws, batch, env, kinesis, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
-from sml_handlers.runtime.model import LoadedModel, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.model import Model, default_model_dir, load_model, ready_fields
 from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "iot"
@@ -55,7 +52,7 @@ SUBJECT_LIMIT: Final = 100  # SNS subjects are at most 100 characters
 logger = get_logger(__name__)
 
 
-def _check_model(model: LoadedModel) -> float:
+def _check_model(model: Model) -> float:
     """Refuse at INIT a model with other features or no numeric threshold; return the threshold."""
     if model.n_features != len(FEATURE_NAMES):
         raise ValueError(
@@ -78,9 +75,8 @@ logger.info(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Anomaly:
-    index: int
+class Anomaly(NamedTuple):
+    record_index: int  # position in the batch
     sequence_number: str
     reading: Reading
     score: float
@@ -98,12 +94,12 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return handle_batch(records)
 
 
-def score(rows: np.ndarray) -> np.ndarray:
-    """``anomaly_score`` for a float32 ``[n, n_features]`` matrix, in one session run."""
+def score(rows: Sequence[Sequence[float]]) -> list[float]:
+    """``anomaly_score`` for each row of ``n_features`` numbers, in one model call."""
     start = time.perf_counter()
-    result = MODEL.run(rows)
+    result = MODEL.predict(rows)
     METRICS.record_latency((time.perf_counter() - start) * 1000.0)
-    return result.reshape(len(rows), -1)[:, 0]
+    return [row[0] for row in result]
 
 
 def _env(name: str) -> str:
@@ -133,8 +129,8 @@ def handle_batch(records: Sequence[Any]) -> dict[str, Any]:
     readings, failures = parse_records(records)
     anomalies: list[Anomaly] = []
     if readings:
-        values = score(np.asarray([feature_vector(r) for _, r in readings], dtype=np.float32))
-        for (index, reading), value in zip(readings, values.tolist(), strict=True):
+        values = score([feature_vector(r) for _, r in readings])
+        for (index, reading), value in zip(readings, values, strict=True):
             if value >= THRESHOLD:
                 sequence = kinesis.sequence_number(records[index]) or ""
                 anomalies.append(Anomaly(index, sequence, reading, value))
@@ -147,7 +143,7 @@ def handle_batch(records: Sequence[Any]) -> dict[str, Any]:
                 if _put_anomaly(client, table, anomaly, detected_at):
                     written.append(anomaly)
             except Exception as error:  # any write failure fails this record alone
-                failures[anomaly.index] = f"write failed: {type(error).__name__}: {error}"
+                failures[anomaly.record_index] = f"write failed: {type(error).__name__}: {error}"
     if written:
         _alert(topic, written, records)
     _report(records, readings, anomalies, written, failures)

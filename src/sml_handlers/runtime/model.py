@@ -1,17 +1,18 @@
-"""Load the ONNX model baked into the Lambda bundle into one warmed, Lambda-sized session."""
+"""The model baked into the bundle, whichever runtime serves it (standard library only).
+
+``load_model(dir)`` returns a ready ``Model``: ``compiled_model.py`` in ``dir`` means the
+compiled runtime (pure Python, no numpy or onnxruntime: ``compiled_model``); otherwise
+``model.onnx`` runs in a Lambda-sized onnxruntime session (``onnx_model``, imported only then).
+Handlers call ``predict(rows)`` with plain lists and get plain lists back.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
-
-import numpy as np
-import onnxruntime as ort
+from typing import Any, Final, Protocol
 
 from sml_handlers.runtime import env
 
@@ -25,14 +26,54 @@ MODEL_DIR_ENV: Final = env.MODEL_DIR
 MEMORY_ENV: Final = env.FUNCTION_MEMORY_MB
 MODEL_FILE: Final = "model.onnx"
 CARD_FILE: Final = "model_card.json"
+# Written by the bundler for ModelArtifact(runtime="compiled")
+# (serverless_ml.models.compiler.artifact.COMPILED_FILE).
+COMPILED_FILE: Final = "compiled_model.py"
 PREFERRED_OUTPUT: Final = "probabilities"
 
-# Models ship already optimized offline at ORT_ENABLE_EXTENDED, so optimizing again at load only
-# costs time. Measured on the committed fraud GBDT (onnxruntime 1.32, 2 vCPU, Python 3.11): session
-# creation median 4.4 ms DISABLE_ALL vs 5.2 BASIC / 5.4 EXTENDED / 5.5 ALL in-process (12.8 vs
-# 13.9-14.5 ms as a fresh process's first session); outputs bit-identical on 2000 rows and warm
-# run time unchanged (~27 us per row).
-LOAD_OPTIMIZATION_LEVEL: Final = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+
+class Model(Protocol):
+    """What a handler needs of its model, from either runtime."""
+
+    @property
+    def card(self) -> Mapping[str, Any]: ...
+    @property
+    def runtime(self) -> str: ...  # "onnxruntime" | "compiled"
+    @property
+    def n_features(self) -> int: ...
+    @property
+    def input_shape(self) -> tuple[int, ...]: ...
+    @property
+    def load_ms(self) -> float: ...
+    @property
+    def warm_up_ms(self) -> float: ...
+    @property
+    def intra_op_threads(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+
+    def predict(self, rows: Sequence[Sequence[float]]) -> list[list[float]]:
+        """The chosen output for each row of ``n_features`` numbers (rounded to float32)."""
+        ...
+
+    def warm_up(self) -> None: ...
+
+
+class CardFacts:
+    """``name`` and ``version`` from the model card (mixed into both runtimes' models)."""
+
+    __slots__ = ()
+    card: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.card.get("name", ""))
+
+    @property
+    def version(self) -> str:
+        return str(self.card.get("version", ""))
 
 
 def default_model_dir() -> Path:
@@ -50,133 +91,46 @@ def lambda_memory_mb() -> int | None:
 
 
 def intra_op_threads(memory_mb: int | None) -> int:
-    """One ORT compute thread per full vCPU Lambda grants at ``memory_mb``; 1 when unknown."""
+    """One compute thread per full vCPU Lambda grants at ``memory_mb``; 1 when unknown."""
     if memory_mb is None:
         return 1
     return max(1, memory_mb // MB_PER_VCPU)
 
 
-def session_options(threads: int) -> ort.SessionOptions:
-    """Options for a single-request Lambda environment: no spinning threads, sequential graph."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = LOAD_OPTIMIZATION_LEVEL
-    # Spinning worker threads burn the CPU share Lambda bills for while waiting for work.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    options.log_severity_level = 3  # errors only
-    return options
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedModel:
-    """A ready session plus what the handler needs to call it."""
-
-    session: ort.InferenceSession
-    card: Mapping[str, Any]
-    input_name: str
-    output_name: str
-    n_features: int  # values per row (the product of ``input_shape``)
-    intra_op_threads: int
-    load_ms: float
-    warm_up_ms: float
-    input_shape: tuple[int, ...] = ()  # one row's shape: (n_features,) or (1, 8, 8) for images
-
-    @property
-    def name(self) -> str:
-        return str(self.card.get("name", ""))
-
-    @property
-    def version(self) -> str:
-        return str(self.card.get("version", ""))
-
-    def run(self, rows: np.ndarray) -> np.ndarray:
-        """Run the model on float32 rows ``[n, *input_shape]``; returns the chosen output."""
-        (result,) = self.session.run([self.output_name], {self.input_name: rows})
-        return np.asarray(result)
-
-    def warm_up(self) -> None:
-        """One inference on zeros: the first ``run`` of a session pays one-time allocations."""
-        self.run(np.zeros((1, *(self.input_shape or (self.n_features,))), dtype=np.float32))
-
-
-def _input_shape(
-    session: ort.InferenceSession, card: Mapping[str, Any], name: str
-) -> tuple[int, ...]:
-    """One row's static shape (every dimension after the batch one), else the card's
-    feature count."""
-    (shape,) = [i.shape for i in session.get_inputs() if i.name == name]
-    if len(shape) >= 2 and all(isinstance(d, int) for d in shape[1:]):
-        return tuple(int(d) for d in shape[1:])
-    features = card.get("features")
-    if isinstance(features, list) and features:
-        return (len(features),)
-    raise ValueError("cannot tell the model's feature count: no static input width, no card")
-
-
-def _io_name(kind: str, available: list[str], card: Mapping[str, Any]) -> str:
-    """The card's ``<kind>_name`` if it names one of ``available``; else the only one, or
-    ``PREFERRED_OUTPUT`` among several outputs."""
-    named = card.get(f"{kind}_name")
-    if named is not None:
-        if named not in available:
-            raise ValueError(
-                f"model_card.json {kind}_name {named!r} is not in the model: {available}"
-            )
-        return str(named)
-    if len(available) == 1:
-        return available[0]
-    if kind == "output" and PREFERRED_OUTPUT in available:
-        return PREFERRED_OUTPUT
-    raise ValueError(f"model has {kind}s {available}; name one as {kind}_name in model_card.json")
-
-
-def load_model(model_dir: Path, *, memory_mb: int | None = None) -> LoadedModel:
-    """Create the session for ``model_dir/model.onnx`` (threads from memory) and warm it up.
-
-    ``memory_mb`` defaults to ``$AWS_LAMBDA_FUNCTION_MEMORY_SIZE``.
-    """
-    model_path = model_dir / MODEL_FILE
-    card_path = model_dir / CARD_FILE
+def read_card(model_dir: Path, model_file: str) -> dict[str, Any]:
+    """The card next to ``model_file`` (FileNotFoundError naming both when either is missing)."""
+    model_path, card_path = model_dir / model_file, model_dir / CARD_FILE
     if not model_path.is_file() or not card_path.is_file():
         raise FileNotFoundError(
             f"model not found: expected {model_path} and {card_path} "
             f"(bundle them under model/ or set {MODEL_DIR_ENV})"
         )
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    threads = intra_op_threads(memory_mb if memory_mb is not None else lambda_memory_mb())
-    start = time.perf_counter()
-    session = ort.InferenceSession(
-        str(model_path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
-    )
-    loaded = time.perf_counter()
-    input_name = _io_name("input", [str(i.name) for i in session.get_inputs()], card)
-    shape = _input_shape(session, card, input_name)
-    model = LoadedModel(
-        session=session,
-        card=card,
-        input_name=input_name,
-        output_name=_io_name("output", [str(o.name) for o in session.get_outputs()], card),
-        n_features=int(np.prod(shape)),
-        input_shape=shape,
-        intra_op_threads=threads,
-        load_ms=(loaded - start) * 1000.0,
-        warm_up_ms=0.0,
-    )
-    model.warm_up()
-    warm_up_ms = (time.perf_counter() - loaded) * 1000.0
-    return replace(model, warm_up_ms=warm_up_ms)
+    card: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
+    return card
 
 
-def ready_fields(model: LoadedModel, **extra: object) -> dict[str, object]:
+def load_model(model_dir: Path, *, memory_mb: int | None = None) -> Model:
+    """The bundle's model, loaded and warmed by the runtime its files call for.
+
+    ``memory_mb`` (default ``$AWS_LAMBDA_FUNCTION_MEMORY_SIZE``) sizes onnxruntime's threads.
+    """
+    if (model_dir / COMPILED_FILE).is_file():
+        from sml_handlers.runtime.compiled_model import load_compiled_model
+
+        return load_compiled_model(model_dir)
+    from sml_handlers.runtime.onnx_model import load_onnx_model
+
+    return load_onnx_model(model_dir, memory_mb=memory_mb)
+
+
+def ready_fields(model: Model, **extra: object) -> dict[str, object]:
     """What a handler logs once its model is ready at INIT (``extra``: its own fields)."""
     return {
         "model_name": model.name,
         "model_version": model.version,
+        "model_runtime": model.runtime,
         **extra,
         "intra_op_threads": model.intra_op_threads,
-        "session_ms": round(model.load_ms, 2),
+        "load_ms": round(model.load_ms, 2),
         "warm_up_ms": round(model.warm_up_ms, 2),
     }
