@@ -26,6 +26,7 @@ REGISTRY: Final[dict[str, str]] = {
     "fraud": "serverless_ml.models.fraud_model:build",
     "iot": "serverless_ml.models.iot_model:build",
     "digits": "serverless_ml.models.digits_model:build",
+    "personalization": "serverless_ml.models.personalization_model:build",
 }
 ARTIFACTS_ROOT: Final = Path(__file__).resolve().parent / "artifacts"
 MODEL_FILE: Final = "model.onnx"
