@@ -136,7 +136,7 @@ def policy_report(scorer: Any, train: Sequence[Session], test: Sequence[Session]
     model = policies["model"]["expected_conversion"]
 
     def uplift(baseline: str, field: str = "expected_conversion") -> float:
-        return round(policies["model"][field] / policies[baseline][field] - 1.0, 4)
+        return round(float(policies["model"][field]) / float(policies[baseline][field]) - 1.0, 4)
 
     oracle = policies["oracle"]["expected_conversion"]
     best_fixed = policies["most_popular"]["expected_conversion"]
