@@ -58,7 +58,12 @@ def test_lambda_record_and_batches() -> None:
 
 def test_validate_committed_accepts_the_committed_models() -> None:
     cards = validate_committed()
-    assert [card["name"] for card in cards] == ["fraud-gbdt", "iot-anomaly", "digits-cnn"]
+    assert [card["name"] for card in cards] == [
+        "fraud-gbdt",
+        "iot-anomaly",
+        "digits-cnn",
+        "personalization-gbdt",
+    ]
     assert (
         cards[0]["sha256"]
         == json.loads((ARTIFACTS_ROOT / "fraud" / CARD_FILE).read_text())["sha256"]
