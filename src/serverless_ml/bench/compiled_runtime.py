@@ -123,27 +123,29 @@ print(json.dumps({{
 
 def stream_batch(n: int = BATCH_SIZE, *, seed: int = BATCH_SEED) -> dict[str, Any]:
     """A DynamoDB stream batch of ``n`` generated transactions (INSERT, NEW_IMAGE)."""
-    from serverless_ml.local.events import to_item
+    from serverless_ml.local.events import as_lambda_record, to_item
     from serverless_ml.models.fraud_data import generate_transactions
 
     transactions, _labels = generate_transactions(n, seed=seed)
+    stream_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x"
     return {
         "Records": [
-            {
-                "eventID": f"bench-{i}",
-                "eventName": "INSERT",
-                "eventVersion": "1.1",
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "Keys": {"transaction_id": {"S": str(txn["transaction_id"])}},
-                    "NewImage": to_item(txn),
-                    "SequenceNumber": f"{10**20 + i}",
-                    "SizeBytes": 512,
-                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+            as_lambda_record(
+                {
+                    "eventID": f"bench-{i}",
+                    "eventName": "INSERT",
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": "us-east-1",
+                    "dynamodb": {
+                        "Keys": {"transaction_id": {"S": str(txn["transaction_id"])}},
+                        "NewImage": to_item(txn),
+                        "SequenceNumber": f"{10**20 + i}",
+                        "SizeBytes": 512,
+                        "StreamViewType": "NEW_AND_OLD_IMAGES",
+                    },
                 },
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x",
-            }
+                stream_arn,
+            )
             for i, txn in enumerate(transactions)
         ]
     }

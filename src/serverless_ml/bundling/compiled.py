@@ -9,13 +9,8 @@ import json
 from pathlib import Path
 
 from serverless_ml.bundling import cache
-from serverless_ml.models.compiler.artifact import (
-    CARD_FILE,
-    COMPILED_FILE,
-    MODEL_FILE,
-    compiler_digest,
-    verified_source,
-)
+from serverless_ml.models.build import CARD_FILE, MODEL_FILE
+from serverless_ml.models.compiler.artifact import COMPILED_FILE, compiler_digest, verified_source
 
 
 def compiled_model_dir(model_dir: Path, cache_dir: Path) -> Path:

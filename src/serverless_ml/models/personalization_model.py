@@ -34,6 +34,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from serverless_ml.models import onnx_export
+from serverless_ml.models.build import CARD_FILE, MODEL_FILE
 from serverless_ml.models.personalization_data import (
     Session,
     conversion_probabilities,
@@ -60,8 +61,6 @@ PARAMS: Final[dict[str, Any]] = {
     "l2_regularization": 1.0,
     "early_stopping": False,
 }
-MODEL_FILE: Final = "model.onnx"
-CARD_FILE: Final = "model_card.json"
 
 
 def logged_rows(sessions: Sequence[Session]) -> tuple[np.ndarray, np.ndarray]:

@@ -21,12 +21,11 @@ from typing import Any, Final
 import numpy as np
 import onnx
 
+from serverless_ml.models.build import CARD_FILE, MODEL_FILE
 from serverless_ml.models.compiler import CompiledModel, check_parity, compile_model
 from serverless_ml.models.compiler.graph import attributes
 from serverless_ml.models.errors import UNSUPPORTED_GRAPH, ModelError
 
-MODEL_FILE: Final = "model.onnx"
-CARD_FILE: Final = "model_card.json"
 # The handlers' loader looks for this name (sml_handlers.runtime.model.COMPILED_FILE).
 COMPILED_FILE: Final = "compiled_model.py"
 PROBE_SEED: Final = 20_240
