@@ -58,6 +58,7 @@ class RecordedResource:
     retain_on_delete: bool
     ignore_changes: tuple[str, ...]
     outputs: dict[str, Any]  # the state the mocks returned
+    provider: str = ""  # "<provider urn>::<id>" when given explicitly (or inherited)
 
 
 @dataclass
@@ -95,6 +96,7 @@ class _Meta:
     custom: bool
     retain_on_delete: bool
     ignore_changes: tuple[str, ...]
+    provider: str = ""
 
 
 def computed(
@@ -154,6 +156,11 @@ def computed(
         }
     if type_ == "aws:lambda/functionUrl:FunctionUrl":
         return {"functionUrl": f"https://{ident}.lambda-url.{region}.on.aws/"}
+    if type_ == "aws:cloudfront/distribution:Distribution":
+        return {
+            "arn": f"arn:{env.partition}:cloudfront::{account}:distribution/{ident.upper()}",
+            "domainName": f"{ident}.cloudfront.net",
+        }
     if type_ == "aws:lambda/eventSourceMapping:EventSourceMapping":
         return {"uuid": f"{ident}-uuid", "arn": _arn("lambda", f"event-source-mapping:{ident}")}
     return {}
@@ -190,6 +197,7 @@ class RecordingMocks(Mocks):
                     retain_on_delete=meta.retain_on_delete,
                     ignore_changes=meta.ignore_changes,
                     outputs=outputs,
+                    provider=meta.provider,
                 )
             )
         return ident, outputs
@@ -222,7 +230,8 @@ class RecordingMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         # An empty failure list, not None: the mock monitor iterates it.
         self.calls.append((args.token, dict(args.args)))
-        region, account = self.env.region, self.env.account
+        region = self._provider_region(str(getattr(args, "provider", "") or "")) or self.env.region
+        account = self.env.account
         if args.token == "aws:index/getPartition:getPartition":
             partition = self.env.partition
             suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
@@ -237,6 +246,16 @@ class RecordingMocks(Mocks):
                 "userId": "AIDATESTS",
             }, []
         raise NotImplementedError(f"no mock for invoke {args.token}")
+
+    def _provider_region(self, reference: str) -> str | None:
+        """The ``region`` an explicit provider (``<urn>::<id>``) was created with."""
+        urn = reference.rsplit("::", 1)[0]
+        found = [
+            r for r in self.resources if r.urn == urn and r.type.startswith("pulumi:providers:")
+        ]
+        return (
+            str(found[0].inputs.get("region")) if found and found[0].inputs.get("region") else None
+        )
 
 
 class RecordingMonitor(MockMonitor):
@@ -257,6 +276,7 @@ class RecordingMonitor(MockMonitor):
                 custom=bool(request.custom),
                 retain_on_delete=bool(request.retainOnDelete),
                 ignore_changes=tuple(request.ignoreChanges),
+                provider=str(request.provider),
             )
             with self.mocks._lock:
                 self.mocks.metas[urn] = meta
@@ -326,3 +346,41 @@ def _public_outputs(service: InferenceService) -> dict[str, Any]:
         "table_names", "table_arns", "queue_urls", "queue_arns", "topic_arn", "dashboard_name",
     )  # fmt: skip
     return {n: getattr(service, n) for n in names}
+
+
+@dataclass
+class RenderedEdge:
+    resources: list[RecordedResource]
+    service: Any  # serverless_ml.pulumi.edge.EdgePersonalization
+    outputs: dict[str, Any]
+    calls: list[tuple[str, dict[str, Any]]]
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> RecordedResource:
+        (found,) = [r for r in self.resources if r.name == name]
+        return found
+
+
+def render_edge(spec: Any, *, code_dir: Path | None = None, env: Env = DEFAULT_ENV) -> RenderedEdge:
+    """One ``EdgePersonalization`` for ``spec`` under the mocks (stack default region ``env``)."""
+    from serverless_ml.pulumi.edge import EdgePersonalization, EdgePersonalizationArgs
+
+    holder: dict[str, Any] = {}
+
+    def program() -> pulumi.Output[dict[str, Any]]:
+        service = EdgePersonalization(
+            spec.name, EdgePersonalizationArgs(spec=spec, code_dir=code_dir)
+        )
+        holder["service"] = service
+        return pulumi.Output.from_input(
+            {
+                "distribution_domain_name": service.distribution_domain_name,
+                "version_arn": service.version_arn,
+                "function_name": service.function_name,
+            }
+        )
+
+    mocks, outputs = run_with_mocks(program, env)
+    return RenderedEdge(list(mocks.resources), holder["service"], outputs, list(mocks.calls))

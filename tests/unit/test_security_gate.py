@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from serverless_ml.core.edge_gate import EDGE_RULES
 from serverless_ml.core.gate import SecurityGateError, enforce, evaluate
 from serverless_ml.core.gate_rules import RULES
 from serverless_ml.core.plan import build_plan
@@ -45,7 +46,8 @@ def _unaccepted(plan: ServicePlan) -> set[tuple[str, str]]:
 
 
 def test_the_rule_vocabulary_is_the_gate_s_rules() -> None:
-    assert set(RULES) == set(GATE_RULES)
+    assert set(RULES) | set(EDGE_RULES) == set(GATE_RULES)
+    assert not set(RULES) & set(EDGE_RULES)
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))

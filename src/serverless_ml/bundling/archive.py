@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import zipfile
@@ -40,3 +41,13 @@ def write_zip(root: Path, destination: Path) -> int:
                 while chunk := source.read(1 << 20):
                     sink.write(chunk)
     return destination.stat().st_size
+
+
+def directory_digest(root: Path) -> str:
+    """sha256 over every file's relative path and bytes under ``root`` (a prebuilt bundle's
+    identity, the same whichever machine built it)."""
+    digest = hashlib.sha256()
+    for name, path in _files(root):
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

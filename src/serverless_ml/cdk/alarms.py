@@ -24,23 +24,23 @@ _COMPARISON = {
 _MISSING = {"notBreaching": cw.TreatMissingData.NOT_BREACHING}
 
 
-def _metric(m: MetricPlan) -> cw.Metric:
+def _metric(m: MetricPlan, refs: RefResolver) -> cw.Metric:
     return cw.Metric(
         namespace=m.namespace,
         metric_name=m.metric_name,
-        dimensions_map=dict(m.dimensions),
+        dimensions_map={key: refs.resolve(value) for key, value in m.dimensions},
         statistic=m.statistic,
         period=Duration.seconds(m.period_s),
     )
 
 
-def _alarm_metric(a: AlarmPlan) -> cw.IMetric:
+def _alarm_metric(a: AlarmPlan, refs: RefResolver) -> cw.IMetric:
     if a.metric is not None:
-        return _metric(a.metric)
+        return _metric(a.metric, refs)
     assert a.expression is not None
     return cw.MathExpression(
         expression=a.expression,
-        using_metrics={k: _metric(m) for k, m in a.expression_metrics},
+        using_metrics={k: _metric(m, refs) for k, m in a.expression_metrics},
         period=Duration.seconds(a.expression_period_s),
         label=a.key,
     )
@@ -92,7 +92,7 @@ class InferenceAlarms(Construct):
                 a.key,
                 alarm_name=a.name,
                 alarm_description=a.description,
-                metric=_alarm_metric(a),
+                metric=_alarm_metric(a, refs),
                 threshold=a.threshold,
                 comparison_operator=_COMPARISON[a.comparison],
                 evaluation_periods=a.evaluation_periods,

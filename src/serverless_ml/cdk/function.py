@@ -10,15 +10,16 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from serverless_ml.cdk.l1 import cfn_of
 from serverless_ml.cdk.log_groups import log_group
 from serverless_ml.cdk.refs import RefResolver
-from serverless_ml.core.plan_types import LOG_GROUP_ID, ServicePlan
+from serverless_ml.core.plan_types import LOG_GROUP_ID, FunctionPlan, IamStatement, ServicePlan
 
 
-def _runtime(name: str) -> lambda_.Runtime:
+def lambda_runtime(name: str) -> lambda_.Runtime:
     """CDK's own constant (``python3.13`` -> ``Runtime.PYTHON_3_13``): it knows SnapStart support."""
     constant = name.upper().replace("PYTHON", "PYTHON_").replace(".", "_")
     runtime = getattr(lambda_.Runtime, constant, None)
@@ -27,7 +28,50 @@ def _runtime(name: str) -> lambda_.Runtime:
     return runtime
 
 
-_ARCH = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+
+
+def function_log_group(scope: Construct, fp: FunctionPlan, refs: RefResolver) -> logs.LogGroup:
+    """The function core's log group (child ``LogGroup``), registered as ``LOG_GROUP_ID``."""
+    group = log_group(
+        scope, "LogGroup", name=fp.log_group_name, retention_days=fp.log_retention_days
+    )
+    # CloudFormation's GetAtt Arn of a log group already ends in ":*"; the plan's Ref means
+    # the bare ARN (its statements add the suffix), so build that one.
+    bare_arn = Stack.of(scope).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=fp.log_group_name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    refs.register(LOG_GROUP_ID, cfn_of(group), arn=lambda: bare_arn)
+    return group
+
+
+def function_role(scope: Construct, fp: FunctionPlan) -> iam.Role:
+    """The function core's role (child ``Role``), trusting the plan's principals."""
+    principals = [iam.ServicePrincipal(p) for p in fp.trust_principals]
+    return iam.Role(
+        scope,
+        "Role",
+        role_name=fp.role_name,
+        assumed_by=principals[0] if len(principals) == 1 else iam.CompositePrincipal(*principals),
+    )
+
+
+def role_policy(
+    scope: Construct, statements: tuple[IamStatement, ...], refs: RefResolver, role: iam.Role
+) -> iam.Policy:
+    """The plan's statements as one inline policy (child ``Policy``; every Ref registered)."""
+    rendered = [
+        iam.PolicyStatement(
+            sid=s.sid, actions=list(s.actions), resources=refs.resolve_all(s.resources)
+        )
+        for s in statements
+    ]
+    return iam.Policy(
+        scope, "Policy", document=iam.PolicyDocument(statements=rendered), roles=[role]
+    )
 
 
 class InferenceFunction(Construct):
@@ -42,27 +86,8 @@ class InferenceFunction(Construct):
     ) -> None:
         super().__init__(scope, id)
         fp = plan.function
-        self.log_group = log_group(
-            self, "LogGroup", name=fp.log_group_name, retention_days=fp.log_retention_days
-        )
-        # CloudFormation's GetAtt Arn of a log group already ends in ":*"; the plan's Ref means
-        # the bare ARN (its statements add the suffix), so build that one.
-        bare_arn = Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=fp.log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        refs.register(LOG_GROUP_ID, cfn_of(self.log_group), arn=lambda: bare_arn)
-        principals = [iam.ServicePrincipal(p) for p in fp.trust_principals]
-        self.role = iam.Role(
-            self,
-            "Role",
-            role_name=fp.role_name,
-            assumed_by=principals[0]
-            if len(principals) == 1
-            else iam.CompositePrincipal(*principals),
-        )
+        self.log_group = function_log_group(self, fp, refs)
+        self.role = function_role(self, fp)
         self._refs = refs
         self._plan = plan
         self.policy: iam.Policy | None = None  # attach_policy()
@@ -72,8 +97,8 @@ class InferenceFunction(Construct):
             "Function",
             function_name=fp.name,
             description=fp.description,
-            runtime=_runtime(fp.runtime),
-            architecture=_ARCH[fp.architecture],
+            runtime=lambda_runtime(fp.runtime),
+            architecture=ARCHITECTURES[fp.architecture],
             handler=fp.handler,
             code=lambda_.Code.from_asset(str(code_dir)),
             memory_size=fp.memory_mb,
@@ -102,15 +127,7 @@ class InferenceFunction(Construct):
 
     def attach_policy(self) -> None:
         """Add the plan's statements as one inline policy (after every Ref is registered)."""
-        statements = [
-            iam.PolicyStatement(
-                sid=s.sid, actions=list(s.actions), resources=self._refs.resolve_all(s.resources)
-            )
-            for s in self._plan.iam
-        ]
-        policy = iam.Policy(
-            self, "Policy", document=iam.PolicyDocument(statements=statements), roles=[self.role]
-        )
+        policy = role_policy(self, self._plan.iam, self._refs, self.role)
         self.function.node.add_dependency(policy)
         self.policy = policy
 

@@ -70,6 +70,17 @@ EQUIVALENTS: Mapping[tuple[str, str], Equivalent] = {
     ("access-logging", "bucket"): Equivalent(
         nag=("AwsSolutions-S1",), checkov=(("CKV_AWS_18", "AWS::S3::Bucket"),)
     ),
+    ("tracing", "function"): Equivalent(nag=("Serverless-LambdaTracing",)),
+    ("access-logging", "distribution"): Equivalent(
+        nag=("AwsSolutions-CFR3",), checkov=(("CKV_AWS_86", "AWS::CloudFront::Distribution"),)
+    ),
+    ("web-firewall", "distribution"): Equivalent(
+        nag=("AwsSolutions-CFR2",), checkov=(("CKV_AWS_68", "AWS::CloudFront::Distribution"),)
+    ),
+    ("viewer-tls", "distribution"): Equivalent(
+        nag=("AwsSolutions-CFR4",), checkov=(("CKV_AWS_174", "AWS::CloudFront::Distribution"),)
+    ),
+    ("geo-restriction", "distribution"): Equivalent(nag=("AwsSolutions-CFR1",)),
 }
 
 

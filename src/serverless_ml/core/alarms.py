@@ -23,6 +23,7 @@ from serverless_ml.core.plan_types import (
     MonitoringPlan,
     Ref,
     SubscriptionPlan,
+    Value,
 )
 from serverless_ml.core.policies import (
     allow_alarms_to_publish,
@@ -40,15 +41,19 @@ GTE = "GreaterThanOrEqualToThreshold"
 GT = "GreaterThanThreshold"
 
 
-def lambda_metric(service: str, alias: str, name: str, stat: str, period_s: int) -> MetricPlan:
-    """A Lambda metric of the alias (``Resource`` dimension), not of ``$LATEST``."""
+def lambda_metric(
+    service: str, alias: str | None, name: str, stat: str, period_s: int
+) -> MetricPlan:
+    """A Lambda metric of the alias (``Resource`` dimension), not of ``$LATEST``; of the whole
+    function when ``alias`` is None (Lambda@Edge: CloudFront invokes numbered versions)."""
+    function = (("FunctionName", naming.function_name(service)),)
+    alias_dimension = (
+        () if alias is None else (("Resource", naming.alias_resource(service, alias)),)
+    )
     return MetricPlan(
         namespace="AWS/Lambda",
         metric_name=name,
-        dimensions=(
-            ("FunctionName", naming.function_name(service)),
-            ("Resource", naming.alias_resource(service, alias)),
-        ),
+        dimensions=function + alias_dimension,
         statistic=stat,
         period_s=period_s,
     )
@@ -249,12 +254,19 @@ def monitoring_acknowledgments(plan: MonitoringPlan) -> tuple[Acknowledgment, ..
     return tuple(acks)
 
 
+def _literal(value: Value) -> str:
+    """A dashboard's JSON is one string: its metrics name literal dimensions only."""
+    if not isinstance(value, str):
+        raise ValueError(f"dashboard widgets take literal dimension values, not {value!r}")
+    return value
+
+
 def dashboard_body(plan: MonitoringPlan, region: str) -> str:
     """CloudWatch dashboard JSON; ``region`` may be a CDK token or a resolved Pulumi value."""
     widgets = []
     for i, w in enumerate(plan.widgets):
         metrics = [
-            [m.namespace, m.metric_name, *[x for kv in m.dimensions for x in kv],
+            [m.namespace, m.metric_name, *[x for k, v in m.dimensions for x in (k, _literal(v))],
              {"stat": m.statistic, "period": m.period_s}]
             for m in w.metrics
         ]  # fmt: skip

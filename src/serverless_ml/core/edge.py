@@ -7,11 +7,15 @@ written by replicas to ``/aws/lambda/us-east-1.<name>`` in every edge region.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from serverless_ml.core import defaults, limits, naming
 from serverless_ml.core.function_core import function_core
 from serverless_ml.core.iam import core_statements
-from serverless_ml.core.plan_types import EdgeFunctionPlan, IamStatement
+from serverless_ml.core.plan_types import EdgeFunctionPlan, FunctionPlan, IamStatement
 from serverless_ml.spec.edge import EdgeFunctionSpec
+from serverless_ml.spec.errors import SpecError
 
 
 def build_edge_plan(spec: EdgeFunctionSpec) -> EdgeFunctionPlan:
@@ -53,3 +57,31 @@ def build_edge_plan(spec: EdgeFunctionSpec) -> EdgeFunctionPlan:
         iam=(*core_statements(tracing=False), replicas),
         tags=tuple(sorted({defaults.TAG_KEY: spec.name, **spec.tags}.items())),
     )
+
+
+def check_edge_region(region: str | None) -> None:
+    """Refuse a stack or provider outside us-east-1 (SML408); ``None``: not known (a CDK
+    stack without ``env``), refused too, since Lambda@Edge accepts us-east-1 functions only."""
+    if region != limits.EDGE_REGION:
+        where = "an environment-agnostic stack" if region is None else f"region {region!r}"
+        raise SpecError(
+            "SML408",
+            f"Lambda@Edge functions live in {limits.EDGE_REGION}; this is {where}: deploy the "
+            f"edge stack with env=Environment(region='{limits.EDGE_REGION}') (CDK) or "
+            f"aws:region {limits.EDGE_REGION} (Pulumi creates its own provider)",
+        )
+
+
+def version_key(function: FunctionPlan, code_digest: str) -> str:
+    """What a numbered version is a snapshot of: the code and every setting published with it.
+    A change of either publishes a new version (the old one stays: replicas may still run it)."""
+    settings = json.dumps(
+        [function.handler, function.runtime, function.memory_mb, function.timeout_s,
+         function.architecture, function.role_name, code_digest],
+    )  # fmt: skip
+    return hashlib.sha256(settings.encode()).hexdigest()[:16]
+
+
+def policy_items(items: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """A CloudFront policy's (behavior, items) for a header or cookie list."""
+    return ("whitelist", items) if items else ("none", ())

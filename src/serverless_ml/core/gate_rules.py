@@ -22,6 +22,7 @@ from serverless_ml.core.plan_types import (
     WARMER_ID,
     BucketPlan,
     HttpPlan,
+    IamStatement,
     Joined,
     KinesisStreamPlan,
     PolicyStatementPlan,
@@ -153,9 +154,13 @@ def no_wildcard_actions(plan: ServicePlan) -> Iterator[Verdict]:
 
 
 def scoped_resources(plan: ServicePlan) -> Iterator[Verdict]:
+    yield from statement_scopes(plan.iam)
+
+
+def statement_scopes(statements: tuple[IamStatement, ...]) -> Iterator[Verdict]:
     """``*`` only for actions without resource-level permissions; a wildcard *under* a
     resource (``<log group>:*``, ``<table>/stream/*``) is scoped to it, and says why."""
-    for s in plan.iam:
+    for s in statements:
         for resource in s.resources:
             if isinstance(resource, Ref):
                 text = resource.suffix

@@ -303,7 +303,7 @@ class IamStatement:
 class MetricPlan:
     namespace: str
     metric_name: str
-    dimensions: tuple[tuple[str, str], ...]
+    dimensions: tuple[tuple[str, Value], ...]  # a Ref for a resource the stack creates
     statistic: str
     period_s: int
     label: str = ""
@@ -520,4 +520,90 @@ class EdgeFunctionPlan:
     publish_version: bool
     retain_on_delete: bool
     iam: tuple[IamStatement, ...]
+    tags: tuple[tuple[str, str], ...]
+
+
+DISTRIBUTION_ID = "distribution:site"
+EDGE_VERSION_ID = "edge_version"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CachePolicyPlan:
+    """What CloudFront keys its cache on, and for how long it keeps a response."""
+
+    name: str
+    comment: str
+    default_ttl_s: int
+    min_ttl_s: int
+    max_ttl_s: int
+    headers: tuple[str, ...]
+    cookies: tuple[str, ...]
+    query_strings: Literal["all", "none"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OriginRequestPolicyPlan:
+    """What CloudFront passes to the origin (and to an origin-request function) beyond the
+    cache key: the viewer headers it adds and the inputs left out of the key."""
+
+    name: str
+    comment: str
+    headers: tuple[str, ...]
+    cookies: tuple[str, ...]
+    query_strings: Literal["all", "none"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OriginPlan:
+    """Where CloudFront fetches from: the site bucket behind origin access control (``oac``
+    set), or a custom origin over HTTPS."""
+
+    origin_id: str
+    domain_name: Value
+    origin_path: str
+    oac_name: str | None  # S3 origin with origin access control
+    https_port: int = 443
+    origin_ssl_protocols: tuple[str, ...] = ("TLSv1.2",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistributionPlan(Node):
+    """The CloudFront distribution: one default behavior, its edge function association."""
+
+    kind: ClassVar[str] = "distribution"
+    attributes: ClassVar[tuple[str, ...]] = ("arn", "id", "domain_name")
+    key: str
+    comment: str
+    price_class: str
+    http_version: str
+    ipv6: bool
+    default_root_object: str
+    viewer_protocol_policy: str
+    allowed_methods: tuple[str, ...]
+    cached_methods: tuple[str, ...]
+    compress: bool
+    event_type: str
+    include_body: bool
+    origin: OriginPlan
+    cache_policy: CachePolicyPlan
+    origin_request_policy: OriginRequestPolicyPlan
+    web_acl_arn: str | None
+    certificate_arn: str | None
+    aliases: tuple[str, ...]
+    minimum_protocol_version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeServicePlan:
+    """Edge personalization: the edge function (``EdgeFunctionPlan``), a distribution whose
+    default behavior it personalizes, the site bucket when the origin is new, and alarms on
+    the function (us-east-1) and on the distribution's 5xx rate."""
+
+    service: str
+    region: str
+    edge: EdgeFunctionPlan
+    bucket: BucketPlan | None
+    distribution: DistributionPlan
+    monitoring: MonitoringPlan
+    acknowledgments: tuple[Acknowledgment, ...]
     tags: tuple[tuple[str, str], ...]

@@ -30,7 +30,7 @@ class InferenceAlarmsArgs:
     refs: RefResolver = field(default_factory=RefResolver)
 
 
-def _single_metric(m: MetricPlan) -> dict[str, Any]:
+def _single_metric(m: MetricPlan, refs: RefResolver) -> dict[str, Any]:
     """MetricAlarm's single-metric fields; percentiles go in ``extended_statistic``."""
     stat = (
         {"extended_statistic": m.statistic}
@@ -40,13 +40,19 @@ def _single_metric(m: MetricPlan) -> dict[str, Any]:
     return {
         "namespace": m.namespace,
         "metric_name": m.metric_name,
-        "dimensions": dict(m.dimensions),
+        "dimensions": _dimensions(m, refs),
         "period": m.period_s,
         **stat,
     }
 
 
-def _metric_queries(a: AlarmPlan) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+def _dimensions(m: MetricPlan, refs: RefResolver) -> dict[str, pulumi.Input[str]]:
+    return {key: refs.resolve(value) for key, value in m.dimensions}
+
+
+def _metric_queries(
+    a: AlarmPlan, refs: RefResolver
+) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
     """Metric math: the inputs (not returned) and the expression (returned, id = alarm key)."""
     queries = [
         aws.cloudwatch.MetricAlarmMetricQueryArgs(
@@ -54,7 +60,7 @@ def _metric_queries(a: AlarmPlan) -> list[aws.cloudwatch.MetricAlarmMetricQueryA
             metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
                 namespace=m.namespace,
                 metric_name=m.metric_name,
-                dimensions=dict(m.dimensions),
+                dimensions=_dimensions(m, refs),
                 period=m.period_s,
                 stat=m.statistic,
             ),
@@ -132,9 +138,9 @@ class InferenceAlarms(pulumi.ComponentResource):
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for a in plan.alarms:
             metric: dict[str, Any] = (
-                _single_metric(a.metric)
+                _single_metric(a.metric, args.refs)
                 if a.metric is not None
-                else {"metric_queries": _metric_queries(a)}
+                else {"metric_queries": _metric_queries(a, args.refs)}
             )
             self.alarms[a.key] = aws.cloudwatch.MetricAlarm(
                 f"{name}-alarm-{a.key.replace('_', '-')}",

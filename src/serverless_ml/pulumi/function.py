@@ -8,9 +8,45 @@ from typing import ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from serverless_ml.core.plan_types import LOG_GROUP_ID, ServicePlan
+from serverless_ml.core.plan_types import LOG_GROUP_ID, FunctionPlan, IamStatement, ServicePlan
 from serverless_ml.pulumi.policies import role_policy, trust_policy
 from serverless_ml.pulumi.refs import RefResolver
+
+
+def function_core_resources(
+    name: str,
+    fp: FunctionPlan,
+    statements: tuple[IamStatement, ...],
+    refs: RefResolver,
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
+    """The function core's log group (registered as ``LOG_GROUP_ID``), role and its one
+    inline policy: ``<name>-logs``, ``<name>-role``, ``<name>-policy``."""
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-logs",
+        name=fp.log_group_name,
+        retention_in_days=fp.log_retention_days,
+        tags=tags,
+        opts=opts,
+    )
+    refs.register(LOG_GROUP_ID, arn=log_group.arn)
+    role = aws.iam.Role(
+        f"{name}-role",
+        name=fp.role_name,
+        assume_role_policy=trust_policy(fp.trust_principals),
+        tags=tags,
+        opts=opts,
+    )
+    # The plan names no inline-policy name; the role's own name is unique in its scope.
+    policy = aws.iam.RolePolicy(
+        f"{name}-policy",
+        name=fp.role_name,
+        role=role.name,
+        policy=role_policy(statements, refs),
+        opts=opts,
+    )
+    return log_group, role, policy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,28 +89,8 @@ class InferenceFunction(pulumi.ComponentResource):
         self._plan = plan
         self._tags = dict(plan.tags)
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=fp.log_group_name,
-            retention_in_days=fp.log_retention_days,
-            tags=self._tags,
-            opts=self._child(),
-        )
-        refs.register(LOG_GROUP_ID, arn=self.log_group.arn)
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=fp.role_name,
-            assume_role_policy=trust_policy(fp.trust_principals),
-            tags=self._tags,
-            opts=self._child(),
-        )
-        # The plan names no inline-policy name; the role's own name is unique in its scope.
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            name=fp.role_name,
-            role=self.role.name,
-            policy=role_policy(plan.iam, refs),
-            opts=self._child(),
+        self.log_group, self.role, self.policy = function_core_resources(
+            name, fp, plan.iam, refs, self._tags, self._child()
         )
         self.function = aws.lambda_.Function(
             f"{name}-function",

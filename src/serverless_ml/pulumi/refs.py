@@ -14,10 +14,17 @@ class RefResolver:
     renderer bug and raises ``KeyError`` naming the ``Ref``.
     """
 
-    def __init__(self, invoke_parent: pulumi.Resource | None = None) -> None:
+    def __init__(
+        self,
+        invoke_parent: pulumi.Resource | None = None,
+        invoke_provider: pulumi.ProviderResource | None = None,
+    ) -> None:
+        """``invoke_provider``: whose region/account the pseudo parameters are (default: the
+        parent's provider, i.e. the stack's)."""
         self._outputs: dict[tuple[str, str], pulumi.Output[str]] = {}
         self._pseudo: dict[Pseudo, pulumi.Output[str]] = {}
         self._invoke_parent = invoke_parent
+        self._invoke_provider = invoke_provider
 
     def register(self, resource: str, **attributes: pulumi.Output[str]) -> None:
         for attribute, output in attributes.items():
@@ -43,7 +50,9 @@ class RefResolver:
         """The provider's own answer (the region / account / partition it deploys to)."""
         import pulumi_aws as aws
 
-        opts = pulumi.InvokeOutputOptions(parent=self._invoke_parent)
+        opts = pulumi.InvokeOutputOptions(
+            parent=self._invoke_parent, provider=self._invoke_provider
+        )
         if pseudo.name == "region":
             return aws.get_region_output(opts=opts).region
         if pseudo.name == "partition":

@@ -32,9 +32,10 @@ class RenderContext:
     parent: pulumi.Resource
     tags: dict[str, str]
     refs: RefResolver
+    provider: pulumi.ProviderResource | None = None  # else the parent's (the stack default)
 
     def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self.parent, **kwargs)
+        return pulumi.ResourceOptions(parent=self.parent, provider=self.provider, **kwargs)
 
 
 def render_table(t: TablePlan, ctx: RenderContext) -> aws.dynamodb.Table:

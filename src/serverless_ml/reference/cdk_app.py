@@ -8,8 +8,8 @@ from pathlib import Path
 from aws_cdk import App, Environment
 
 from serverless_ml.cdk import enable_nag
-from serverless_ml.reference.cdk_stacks import ReferenceStack
-from serverless_ml.reference.scenarios import SCENARIOS, STACK_IDS
+from serverless_ml.reference.cdk_stacks import EdgePersonalizationStack, ReferenceStack
+from serverless_ml.reference.scenarios import EDGE_SCENARIOS, EDGE_STACK_IDS, SCENARIOS, STACK_IDS
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 
 
@@ -29,6 +29,10 @@ def build_app(
         concurrency = ConcurrencyPlan.from_json_file(plan_file) if plan_file else None
         spec = make_spec(concurrency=concurrency)
         ReferenceStack(app, STACK_IDS[scenario], env=env, spec=spec)
+    for scenario, make_edge in EDGE_SCENARIOS.items():
+        EdgePersonalizationStack(
+            app, EDGE_STACK_IDS[scenario], spec=make_edge(), account=env.account
+        )
     if nag:
         enable_nag(app)
     return app

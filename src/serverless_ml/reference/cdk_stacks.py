@@ -6,15 +6,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from serverless_ml.cdk import InferenceService
+from serverless_ml.cdk.edge import EdgePersonalization
+from serverless_ml.core import limits
 from serverless_ml.reference.scenarios import (
+    edge_personalization,
     fraud_detection,
     image_processing,
     iot_anomaly_detection,
 )
+from serverless_ml.spec.personalization import EdgePersonalizationSpec
 from serverless_ml.spec.service import InferenceServiceSpec
 
 
@@ -68,3 +72,29 @@ class ImageProcessingStack(ReferenceStack):
     """Digits and documents read on S3 upload (see ``scenarios.image_processing``)."""
 
     default_spec = staticmethod(image_processing)
+
+
+class EdgePersonalizationStack(Stack):
+    """Edge personalization (see ``scenarios.edge_personalization``), always in us-east-1:
+    the function must be, and keeping the distribution with it leaves no cross-region
+    reference to break."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        spec: EdgePersonalizationSpec | None = None,
+        code_dir: Path | None = None,
+        account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        env = Environment(account=account, region=limits.EDGE_REGION)
+        super().__init__(scope, id, env=env, **kwargs)
+        self.service = EdgePersonalization(
+            self, "Service", spec=spec or edge_personalization(), code_dir=code_dir
+        )
+        CfnOutput(self, "DistributionDomainName", value=self.service.distribution_domain_name)
+        CfnOutput(self, "FunctionVersionArn", value=self.service.version_arn)
+        if self.service.bucket is not None:
+            CfnOutput(self, "SiteBucket", value=self.service.bucket.bucket_name)

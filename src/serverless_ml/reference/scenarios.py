@@ -6,6 +6,7 @@ from serverless_ml.spec import (
     AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
+    EdgeFunctionSpec,
     HttpTrigger,
     InferenceServiceSpec,
     KinesisTrigger,
@@ -18,6 +19,7 @@ from serverless_ml.spec import (
     S3Trigger,
     ScheduledAction,
 )
+from serverless_ml.spec.personalization import EdgePersonalizationSpec
 
 
 def fraud_detection(
@@ -129,6 +131,33 @@ def image_processing(
         extra_requirements=("pillow==13.0.0",),
     )
 
+
+def edge_personalization(*, name: str = "edge-personalization") -> EdgePersonalizationSpec:
+    """Edge personalization: a CloudFront distribution in front of a new site bucket (origin
+    access control); on each cache miss an origin-request function reads the viewer's
+    country, device, referrer and visit count, scores every content variant with the
+    compiled personalization model (53 KB of Python, no numpy) and rewrites ``/page`` to
+    ``/variants/<variant>/page``. Responses are cached per variant input for 5 minutes.
+    """
+    return EdgePersonalizationSpec(
+        function=EdgeFunctionSpec(
+            name=name,
+            model=ModelArtifact.packaged("personalization", runtime="compiled"),
+            function_package="sml_handlers.personalize",
+            description="Content variant per visit (GBDT compiled to Python) at origin request",
+            event_type="origin-request",
+            memory_mb=128,
+            timeout_s=5,
+            config={"mode": "uri"},
+        ),
+    )
+
+
+EDGE_SCENARIOS = {"edge-personalization": edge_personalization}
+"""The edge reference services (their own shape: a distribution, not an alias)."""
+
+EDGE_STACK_IDS = {"edge-personalization": "EdgePersonalizationStack"}
+"""Their CDK stacks, each pinned to us-east-1 (Lambda@Edge)."""
 
 SCENARIOS = {
     "fraud-detection": fraud_detection,

@@ -26,7 +26,11 @@ GATE_RULES: dict[str, str] = {
     "latest-runtime": "the function runs the latest Python runtime Lambda offers",
     "network-isolation": "the function runs inside a VPC",
     "concurrency-limit": "the function's concurrency is capped by a reservation",
-    "access-logging": "every request to an endpoint or bucket is logged",
+    "access-logging": "every request to an endpoint, bucket or distribution is logged",
+    "tracing": "the function sends X-Ray traces",
+    "web-firewall": "a distribution is fronted by a WAF web ACL",
+    "viewer-tls": "viewers reach a distribution over TLS 1.2 or later only",
+    "geo-restriction": "a distribution limits the countries it serves",
 }
 
 MIN_REASON_CHARS = 20
