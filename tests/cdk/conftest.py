@@ -13,8 +13,14 @@ import pytest
 from aws_cdk import Stack
 
 from serverless_ml.cdk import InferenceService
+from serverless_ml.cdk.edge import EdgePersonalization
 from serverless_ml.reference.cdk_app import build_app
-from serverless_ml.reference.scenarios import STACK_IDS, fraud_detection, image_processing
+from serverless_ml.reference.scenarios import (
+    EDGE_STACK_IDS,
+    STACK_IDS,
+    fraud_detection,
+    image_processing,
+)
 from serverless_ml.spec import (
     Acknowledge,
     AlarmSettings,
@@ -104,6 +110,7 @@ class Synth:
     outdir: Path
     templates: dict[str, dict[str, Any]]
     services: dict[str, InferenceService]
+    edge: dict[str, EdgePersonalization]
 
 
 _SYNTH: list[Synth] = []  # one per process: tests/parity imports this fixture too
@@ -127,12 +134,16 @@ def _synthesize(outdir: Path) -> Synth:
     for scenario, stack_id in STACK_IDS.items():  # every reference scenario, by its name
         stack = app.node.find_child(stack_id)
         services[scenario] = stack.node.find_child("Service")  # type: ignore[assignment]
+    edge = {
+        scenario: app.node.find_child(stack_id).node.find_child("Service")
+        for scenario, stack_id in EDGE_STACK_IDS.items()
+    }
     app.synth()  # the cdk-nag gate: raises on any unacknowledged finding
     templates = {
         p.name.removesuffix(".template.json"): json.loads(p.read_text())
         for p in outdir.glob("*.template.json")
     }
-    return Synth(outdir=outdir, templates=templates, services=services)
+    return Synth(outdir=outdir, templates=templates, services=services, edge=edge)  # type: ignore[arg-type]
 
 
 def resources(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:

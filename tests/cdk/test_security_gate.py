@@ -17,7 +17,7 @@ import pytest
 from aws_cdk import Validations
 
 from serverless_ml.cdk.gate import EQUIVALENTS
-from serverless_ml.reference.scenarios import STACK_IDS
+from serverless_ml.reference.scenarios import EDGE_STACK_IDS, STACK_IDS
 from serverless_ml.spec import GATE_RULES
 from tests.cdk.conftest import Synth
 
@@ -61,7 +61,7 @@ def test_checkov_passes_every_template(synth: Synth, checkov_report: dict[str, A
     ]
     assert not failed, "fix it in the plan or accept it next to its part:\n" + "\n".join(failed)
     files = {Path(c["file_path"]).name for c in results["passed_checks"]}
-    assert {f"{s}.template.json" for s in STACK_IDS.values()} <= files
+    assert {f"{s}.template.json" for s in (*STACK_IDS.values(), *EDGE_STACK_IDS.values())} <= files
     per_file = Counter(
         (Path(c["file_path"]).name.removesuffix(".template.json"), kind)
         for kind in ("passed_checks", "skipped_checks")
@@ -108,7 +108,7 @@ def test_every_nag_rule_the_gate_names_exists_in_installed_cdk_nag(synth: Synth)
     assert named <= installed, named - installed
     acknowledged = {
         rule.split("::", 1)[1].split("[", 1)[0]
-        for service in synth.services.values()
+        for service in (*synth.services.values(), *synth.edge.values())
         for node in service.node.find_all()
         for entry in node.node.metadata
         if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY

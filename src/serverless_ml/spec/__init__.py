@@ -7,6 +7,7 @@ from serverless_ml.spec.edge import EdgeFunctionSpec
 from serverless_ml.spec.errors import SpecError
 from serverless_ml.spec.model import ModelArtifact
 from serverless_ml.spec.outputs import AlertTopic, Output, ResultObjects, ResultsTable
+from serverless_ml.spec.personalization import EdgePersonalizationSpec, HttpOrigin, SiteBucket
 from serverless_ml.spec.service import InferenceServiceSpec
 from serverless_ml.spec.triggers import (
     DynamoStreamTrigger,
@@ -29,6 +30,8 @@ __all__ = [
     "ConcurrencyPlan",
     "DynamoStreamTrigger",
     "EdgeFunctionSpec",
+    "EdgePersonalizationSpec",
+    "HttpOrigin",
     "HttpTrigger",
     "InferenceServiceSpec",
     "KinesisTrigger",
@@ -41,6 +44,7 @@ __all__ = [
     "ResultsTable",
     "S3Trigger",
     "ScheduledAction",
+    "SiteBucket",
     "SpecError",
     "Trigger",
     "Warmer",
