@@ -104,6 +104,16 @@ def _bench_compiled(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_edge(args: argparse.Namespace) -> int:
+    from serverless_ml.bench.edge_bench import format_edge_table, run_edge_bench
+
+    result = run_edge_bench(repeats=args.repeats, warm_calls=args.warm_calls)
+    if args.output:
+        Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2) if args.json else format_edge_table(result))
+    return 0
+
+
 def _bench_planner(args: argparse.Namespace) -> int:
     from serverless_ml.planner.bench import main_bench
 
@@ -169,6 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--output", help="also write the JSON result to this file")
     p.set_defaults(handler=_bench_compiled)
+    p = bench_sub.add_parser(
+        "edge",
+        help="edge personalization function: compiled vs onnxruntime (INIT, requests, sizes)",
+    )
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--warm-calls", type=int, default=2000)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--output", help="also write the JSON result to this file")
+    p.set_defaults(handler=_bench_edge)
     p = bench_sub.add_parser("planner", help="planner speed on a 100-function day")
     try:
         from serverless_ml.planner.bench import add_bench_arguments

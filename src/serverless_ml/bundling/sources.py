@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 from dataclasses import dataclass
@@ -75,18 +76,64 @@ def _package_files(top_dir: Path, package: str) -> list[SourceFile]:
 
 
 def handler_files(spec: BundleSpec) -> list[SourceFile]:
-    """The handler package, the shared packages and every parent ``__init__.py``."""
+    """The handler package, the modules of the shared packages it imports (directly or through
+    each other: an edge function carries no DynamoDB or Kinesis helpers), and every parent
+    ``__init__.py``."""
     top_dir = _top_package_dir(spec)
     files: dict[str, SourceFile] = {}
+    own: set[str] = set()
     for package in spec.handler_packages:
         parts = package.split(".")
         for depth in range(1, len(parts)):
             init = top_dir.joinpath(*parts[1:depth], "__init__.py")
             destination = "/".join([*parts[:depth], "__init__.py"])
             files[destination] = SourceFile.read(destination, init)
+            own.add(destination)
         for item in _package_files(top_dir, package):
             files[item.destination] = item
-    return [files[name] for name in sorted(files)]
+            if package == spec.function_package:
+                own.add(item.destination)
+    reached = imported_modules(files, roots=own)
+    return [
+        files[name]
+        for name in sorted(files)
+        if name in own or not name.endswith(".py") or name in reached
+    ]
+
+
+def _module_of(destination: str) -> str:
+    """``a/b/c.py`` -> ``a.b.c``; ``a/b/__init__.py`` -> ``a.b``."""
+    parts = destination.removesuffix(".py").split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(files: dict[str, SourceFile], *, roots: set[str]) -> set[str]:
+    """Destinations of the ``.py`` files ``roots`` import, transitively (every ``import`` and
+    ``from ... import`` statement anywhere in a module, lazy ones inside functions included)."""
+    by_module = {_module_of(d): d for d in files if d.endswith(".py")}
+    seen: set[str] = set()
+    pending = [_module_of(d) for d in roots if d.endswith(".py")]
+    while pending:
+        module = pending.pop()
+        destination = by_module.get(module)
+        if destination is None or destination in seen:
+            continue
+        seen.add(destination)
+        package = module if destination.endswith("__init__.py") else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(files[destination].content)):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            for name in names:
+                parts = name.split(".")
+                pending.extend(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return seen
 
 
 def model_files(spec: BundleSpec) -> list[SourceFile]:
