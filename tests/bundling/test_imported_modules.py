@@ -64,3 +64,21 @@ def test_each_function_ships_what_it_imports(
     }
     assert present <= shipped
     assert not absent & shipped
+
+
+def test_an_edge_bundle_over_its_event_budget_fails_with_sml302(tmp_path: Path) -> None:
+    """The per-event-type budget is checked when the bundle is built (at synth / preview)."""
+    import dataclasses
+
+    from serverless_ml.bundling import BundleError, bundle_function
+    from serverless_ml.core.personalization import build_personalization_plan
+    from serverless_ml.reference.scenarios import edge_personalization
+
+    function = build_personalization_plan(edge_personalization()).edge.function
+    tight = dataclasses.replace(
+        function, bundle=dataclasses.replace(function.bundle, max_zipped_bytes=10_000)
+    )
+    with pytest.raises(BundleError, match="SML302") as caught:
+        bundle_function(tight, cache_dir=tmp_path)
+    assert "Lambda@Edge viewer event" in caught.value.message
+    assert bundle_function(function, cache_dir=tmp_path).zipped_bytes < 100 * 1024

@@ -15,9 +15,11 @@ from aws_cdk import Stack
 from serverless_ml.cdk import InferenceService
 from serverless_ml.cdk.edge import EdgePersonalization
 from serverless_ml.reference.cdk_app import build_app
+from serverless_ml.reference.cdk_stacks import EdgePersonalizationStack
 from serverless_ml.reference.scenarios import (
     EDGE_STACK_IDS,
     STACK_IDS,
+    edge_personalization,
     fraud_detection,
     image_processing,
 )
@@ -28,6 +30,8 @@ from serverless_ml.spec import (
     AlertTopic,
     ConcurrencyPlan,
     DynamoStreamTrigger,
+    EdgePersonalizationSpec,
+    HttpOrigin,
     HttpTrigger,
     InferenceServiceSpec,
     KinesisTrigger,
@@ -44,6 +48,10 @@ EXISTING_STREAM = (
 TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
 EXISTING_KINESIS = "arn:aws:kinesis:us-east-1:123456789012:stream/plant-telemetry"
 EXISTING_QUEUE = "arn:aws:sqs:us-east-1:123456789012:scans-dlq"
+WEB_ACL = (
+    "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop/0a1b2c3d-1111-2222-3333-444455556666"
+)
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
 PUBLIC = Acknowledge(
     rule="http-auth", part="http",
     reason="a public storefront scores anonymous checkouts; throttling and WAF front it",
@@ -105,6 +113,29 @@ def variant_specs() -> dict[str, InferenceServiceSpec]:
     }  # fmt: skip
 
 
+def edge_variant_specs() -> dict[str, EdgePersonalizationSpec]:
+    """Edge personalization the reference stack does not cover: a viewer-request function in
+    header mode before your own origin, with a WAF web ACL, a certificate and no caching."""
+    base = edge_personalization()
+    function = dataclasses.replace(
+        base.function,
+        name="edge-hardened",
+        event_type="viewer-request",
+        config={"mode": "header", "paths": "/,/shop"},
+    )
+    return {
+        "Hardened": EdgePersonalizationSpec(
+            function=function,
+            origin=HttpOrigin(domain_name="shop.example.com", origin_path="/site"),
+            cache_ttl_s=0,
+            web_acl_arn=WEB_ACL,
+            certificate_arn=CERTIFICATE,
+            domain_names=("www.example.com",),
+            alarms=AlarmSettings(topic=TOPIC, dashboard=False),
+        ),
+    }  # fmt: skip
+
+
 @dataclass
 class Synth:
     outdir: Path
@@ -138,6 +169,8 @@ def _synthesize(outdir: Path) -> Synth:
         scenario: app.node.find_child(stack_id).node.find_child("Service")
         for scenario, stack_id in EDGE_STACK_IDS.items()
     }
+    for key, edge_spec in edge_variant_specs().items():
+        edge[key] = EdgePersonalizationStack(app, f"Edge{key}Stack", spec=edge_spec).service
     app.synth()  # the cdk-nag gate: raises on any unacknowledged finding
     templates = {
         p.name.removesuffix(".template.json"): json.loads(p.read_text())

@@ -43,9 +43,16 @@ def check_bundle_size(
             "the model, or deploy as a container image (10 GB limit).",
         )
     if bundle.zipped_bytes > zipped_limit:
+        advice = (
+            "Drop a dependency, shrink the model, or upload the artifact through S3 / use a "
+            "container image."
+            if zipped_limit >= LAMBDA_ZIP_DIRECT_UPLOAD_BYTES
+            else "A Lambda@Edge viewer event allows no more (and no container image): serve "
+            "the model compiled (ModelArtifact(runtime='compiled')), shrink it, or trigger on "
+            "an origin event (50 MB)."
+        )
         raise BundleError(
             ZIPPED_TOO_LARGE,
             f"bundle {bundle.path.name} is {_mb(bundle.zipped_bytes)} zipped, over the "
-            f"{_mb(zipped_limit)} limit (largest: {_largest(bundle)}). Drop a dependency, "
-            "shrink the model, or upload the artifact through S3 / use a container image.",
+            f"{_mb(zipped_limit)} limit (largest: {_largest(bundle)}). {advice}",
         )
