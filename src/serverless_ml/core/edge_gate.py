@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from serverless_ml.core.gate import Accepted, GateReport, SecurityGateError
+from serverless_ml.core.gate import GateReport, judge, require_clean
 from serverless_ml.core.gate_rules import Verdict, _verdict, statement_scopes
 from serverless_ml.core.plan_types import (
     ALARM_KEY_ID,
@@ -65,35 +65,13 @@ def edge_verdicts(plan: EdgeServicePlan) -> Iterator[Verdict]:
 
 
 def evaluate_edge(plan: EdgeServicePlan) -> GateReport:
-    verdicts = tuple(edge_verdicts(plan))
-    accepted, unaccepted = [], []
-    for v in verdicts:
-        if v.status != "finding":
-            continue
-        ack = next(
-            (a for a in plan.acknowledgments if a.rule == v.rule and a.subject == v.subject), None
-        )
-        if ack is None:
-            unaccepted.append(v)
-        else:
-            accepted.append(Accepted(verdict=v, reason=ack.reason))
-    stale = tuple(
-        a for a in plan.acknowledgments
-        if not any(a.rule == v.rule and a.subject == v.subject and v.status == "finding"
-                   for v in verdicts)
-    )  # fmt: skip
-    return GateReport(
-        verdicts=verdicts, accepted=tuple(accepted), unaccepted=tuple(unaccepted), stale=stale
-    )
+    return judge(tuple(edge_verdicts(plan)), plan.acknowledgments)
 
 
 def enforce_edge(plan: EdgeServicePlan) -> GateReport:
     """The report, or ``SecurityGateError`` (SML701/SML702) naming what is wrong."""
-    report = evaluate_edge(plan)
-    if report.unaccepted:
-        lines = "; ".join(f"{v.rule} on {v.subject}: {v.detail}" for v in report.unaccepted)
-        raise SecurityGateError("SML701", f"security gate of {plan.service}: {lines}")
-    if report.stale:
-        lines = "; ".join(f"{a.rule} on {a.subject}" for a in report.stale)
-        raise SecurityGateError("SML702", f"acknowledgments of nothing in {plan.service}: {lines}")
-    return report
+    return require_clean(
+        evaluate_edge(plan), plan.service,
+        "Set web_acl_arn / certificate_arn in EdgePersonalizationSpec, or report the rule: the "
+        "library accepts every other edge finding itself (docs/security.md)",
+    )  # fmt: skip

@@ -50,38 +50,47 @@ def _matches(ack: Acknowledgment, v: Verdict) -> bool:
     return ack.rule == v.rule and ack.subject in (v.subject, v.part)
 
 
-def evaluate(plan: ServicePlan) -> GateReport:
-    verdicts = tuple(v for check in RULES.values() for v in check(plan))
+def judge(verdicts: tuple[Verdict, ...], acknowledgments: tuple[Acknowledgment, ...]) -> GateReport:
+    """Findings matched against acknowledgments (one matcher for every plan shape)."""
     findings = [v for v in verdicts if v.status == "finding"]
     accepted, unaccepted = [], []
     for v in findings:
-        ack = next((a for a in plan.acknowledgments if _matches(a, v)), None)
+        ack = next((a for a in acknowledgments if _matches(a, v)), None)
         if ack is None:
             unaccepted.append(v)
         else:
             accepted.append(Accepted(verdict=v, reason=ack.reason))
-    stale = tuple(a for a in plan.acknowledgments if not any(_matches(a, v) for v in findings))
+    stale = tuple(a for a in acknowledgments if not any(_matches(a, v) for v in findings))
     return GateReport(
         verdicts=verdicts, accepted=tuple(accepted), unaccepted=tuple(unaccepted), stale=stale
     )
 
 
+def evaluate(plan: ServicePlan) -> GateReport:
+    return judge(tuple(v for check in RULES.values() for v in check(plan)), plan.acknowledgments)
+
+
 def enforce(plan: ServicePlan) -> GateReport:
     """The report, or ``SecurityGateError`` naming every finding to fix or acknowledge."""
-    report = evaluate(plan)
+    return require_clean(evaluate(plan), plan.service)
+
+
+def require_clean(
+    report: GateReport,
+    service: str,
+    fix: str = "Fix the spec, or accept a finding with InferenceServiceSpec(acknowledgments="
+    "(Acknowledge(rule=..., part=..., reason=...),)) (docs/security.md)",
+) -> GateReport:
+    """``report``, or SML701 naming every unaccepted finding (``fix`` says what to do), or SML702
+    naming every acknowledgment of a finding that no longer exists."""
     if report.unaccepted:
         lines = "; ".join(f"{v.rule} on {v.subject}: {v.detail}" for v in report.unaccepted)
-        raise SecurityGateError(
-            "SML701",
-            f"security gate of {plan.service}: {lines}. Fix the spec, or accept a finding "
-            "with InferenceServiceSpec(acknowledgments=(Acknowledge(rule=..., part=..., "
-            "reason=...),)) (docs/security.md)",
-        )
+        raise SecurityGateError("SML701", f"security gate of {service}: {lines}. {fix}")
     if report.stale:
         lines = "; ".join(f"{a.rule} on {a.subject}" for a in report.stale)
         raise SecurityGateError(
             "SML702",
-            f"security gate of {plan.service}: acknowledged but not found: {lines}. Remove "
+            f"security gate of {service}: acknowledged but not found: {lines}. Remove "
             "these acknowledgments (the finding is gone)",
         )
     return report
