@@ -22,6 +22,7 @@ CODES: dict[str, str] = {
     "SML612": "planner option out of range",
     "SML613": "trace too short or without invocations",
     "SML614": "function filter matched nothing",
+    "SML615": "trace would span more than 455 days (a timestamp from another year?)",
 }
 
 

@@ -46,6 +46,8 @@ from serverless_ml.planner.strategies import (
 from serverless_ml.planner.traces import FunctionTrace, Trace, minute_of_day
 from serverless_ml.spec.concurrency import ConcurrencyPlan
 
+MAX_DURATION_MS = limits.LAMBDA_TIMEOUT_MAX_S * 1000.0
+
 
 @dataclass(frozen=True, kw_only=True)
 class PlannerOptions:
@@ -63,6 +65,14 @@ class PlannerOptions:
     seed: int = 0
     history_minutes: int | None = None
     keep_alive_sweep: tuple[float, ...] = KEEP_ALIVE_SWEEP_MIN
+
+    def __post_init__(self) -> None:
+        if self.duration_ms is not None and not 0 < self.duration_ms <= MAX_DURATION_MS:
+            raise PlannerError(
+                "SML612",
+                f"duration_ms={self.duration_ms:g}: a Lambda invocation runs more than 0 ms and "
+                f"at most {limits.LAMBDA_TIMEOUT_MAX_S} s",
+            )
 
     def history_for(self, minutes: int) -> int:
         history = self.history_minutes
@@ -84,7 +94,8 @@ class PlannerOptions:
         if memory is None:
             memory = lambda_memory(fn.memory_mb) if fn.memory_mb else DEFAULT_MEMORY_MB
         return FunctionProfile(
-            duration_ms=max(1.0, duration),
+            # A mean above Lambda's 900 s timeout would time out on Lambda: planned at the limit.
+            duration_ms=min(max(1.0, duration), MAX_DURATION_MS),
             memory_mb=memory,
             init_ms=self.init_ms,
             restore_ms=self.restore_ms,

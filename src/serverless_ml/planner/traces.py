@@ -1,4 +1,5 @@
-"""Invocation traces: the Azure Functions 2019 public-dataset layout and CloudWatch exports.
+"""Invocation traces: the Azure Functions 2019 and 2021 public-dataset layouts and CloudWatch
+exports.
 
 A ``Trace`` holds, per function, invocations per minute (numpy ``int64``) from ``start`` (UTC),
 plus the mean duration and memory when the trace files carry them. Readers refuse a malformed
@@ -8,9 +9,13 @@ Azure layout (one file per day, ``invocations_per_function_md.anon.dNN.csv``)::
 
     HashOwner,HashApp,HashFunction[,Trigger],1,2,...,1440
 
+(columns found by name, in any order; minute columns ``1..`` or ``minute_1..``; a repeated
+header line inside one file starts the next day, as ``cat`` of day files gives)
 with ``function_durations_percentiles.anon.dNN.csv`` (``HashOwner,HashApp,HashFunction,Average,
 Count,...``, milliseconds) and ``app_memory_percentiles.anon.dNN.csv`` (``HashOwner,HashApp,
 SampleCount,AverageAllocatedMb,...``, per application). Several days are joined in order.
+
+Azure 2021 layout: one row per invocation, ``app,func,end_timestamp,duration`` (seconds).
 
 CloudWatch export: a CSV with a header naming ``timestamp`` and ``count`` (aliases below), an
 optional ``duration`` (average ms in the period) and an optional ``function`` column. Periods of
@@ -33,8 +38,8 @@ import numpy.typing as npt
 
 from serverless_ml.planner.errors import PlannerError, TraceError
 
-TraceFormat = Literal["azure", "cloudwatch"]
-FORMATS: tuple[TraceFormat, ...] = ("azure", "cloudwatch")
+TraceFormat = Literal["azure", "azure2021", "cloudwatch"]
+FORMATS: tuple[TraceFormat, ...] = ("azure", "azure2021", "cloudwatch")
 
 # The Azure dataset does not give dates; day files start at 00:00 UTC of an arbitrary day.
 AZURE_EPOCH = datetime(2019, 7, 15, tzinfo=UTC)
@@ -43,6 +48,18 @@ AZURE_ID_COLUMNS = ("HashOwner", "HashApp", "HashFunction")
 AZURE_INVOCATIONS_GLOB = "invocations_per_function_md.anon.d*.csv"
 AZURE_DURATIONS_GLOB = "function_durations_percentiles.anon.d*.csv"
 AZURE_MEMORY_GLOB = "app_memory_percentiles.anon.d*.csv"
+AZURE_MINUTE = re.compile(r"^(?:minute[_ ]?)?(\d+)$", re.IGNORECASE)
+AZURE_IGNORED = re.compile(r"^(?:unnamed: ?\d+)?$", re.IGNORECASE)  # pandas' index column
+
+# Azure Functions 2021 (AzureFunctionsInvocationTraceForTwoWeeksJan2021): one row per
+# invocation, end time and duration in seconds from the start of the trace.
+AZURE_2021_COLUMNS = ("app", "func", "end_timestamp", "duration")
+AZURE_2021_EPOCH = datetime(2021, 1, 31, tzinfo=UTC)  # the files give offsets, not dates
+
+INT64_MAX = int(np.iinfo(np.int64).max)
+# CloudWatch keeps hourly points 455 days: no real export spans more, and a longer axis is a
+# timestamp typo that would allocate millions of empty minutes per function.
+MAX_TRACE_MINUTES = 455 * 1440
 
 CW_TIMESTAMP = ("timestamp", "time", "datetime", "date")
 CW_COUNT = ("count", "invocations", "sum", "value")
@@ -182,40 +199,99 @@ class _AzureDay:
     rows: dict[tuple[str, str, str], tuple[str, Counts]]
 
 
-def _read_azure_day(path: Path) -> _AzureDay:
-    rows = _rows(path)
-    _, header = _header(path, rows)
-    for i, expected in enumerate(AZURE_ID_COLUMNS):
-        if i >= len(header) or header[i] != expected:
-            got = header[i] if i < len(header) else "nothing"
+@dataclass(frozen=True)
+class _AzureLayout:
+    """Where a day file keeps its identifiers, trigger and minute columns (found by name)."""
+
+    ids: tuple[int, int, int]
+    trigger: int | None
+    minutes: tuple[int, ...]  # the column of minute 1, 2, ..., N
+    header: tuple[str, ...]
+
+
+def _is_azure_header(cells: Sequence[str]) -> bool:
+    lowered = {c.strip().lower() for c in cells}
+    return {n.lower() for n in AZURE_ID_COLUMNS} <= lowered
+
+
+def _azure_layout(path: Path, line: int, header: list[str]) -> _AzureLayout:
+    lowered = [h.strip().lower() for h in header]
+    ids: list[int] = []
+    for name in AZURE_ID_COLUMNS:
+        if name.lower() not in lowered:
             raise TraceError(
                 "SML602",
-                f"expected {expected!r}, got {got!r} (Azure layout: "
-                "HashOwner,HashApp,HashFunction[,Trigger],1..1440)",
+                f"no {name!r} column (Azure layout: HashOwner, HashApp, HashFunction, an "
+                f"optional Trigger and minute columns 1..1440 or minute_1..); header {header[:6]}",
                 path=path,
-                line=1,
-                column=i + 1,
+                line=line,
+                column=len(header) + 1,
             )
-    first = 4 if len(header) > 3 and header[3] == "Trigger" else 3
-    minute_labels = header[first:]
-    if not minute_labels:
+        ids.append(lowered.index(name.lower()))
+    trigger = lowered.index("trigger") if "trigger" in lowered else None
+    by_minute: dict[int, int] = {}
+    for column, label in enumerate(header):
+        if column in ids or column == trigger:
+            continue
+        match = AZURE_MINUTE.match(label.strip())
+        if match is None:
+            if AZURE_IGNORED.match(label.strip()):
+                continue  # a pandas index column
+            raise TraceError(
+                "SML602",
+                f"unexpected column {label!r}: the Azure layout has identifiers, Trigger and "
+                "minute columns (1..1440 or minute_1..)",
+                path=path,
+                line=line,
+                column=column + 1,
+            )
+        number = int(match.group(1))
+        if number in by_minute:
+            raise TraceError(
+                "SML602", f"minute {number} appears twice", path=path, line=line, column=column + 1
+            )
+        by_minute[number] = column
+    if not by_minute:
         raise TraceError(
-            "SML602", "no minute columns after the identifiers", path=path, line=1, column=first + 1
+            "SML602", "no minute columns", path=path, line=line, column=len(header) + 1
         )
-    for i, label in enumerate(minute_labels):
-        if label != str(i + 1):
-            raise TraceError(
-                "SML602",
-                f"minute columns must be 1,2,...; expected {str(i + 1)!r}, got {label!r}",
-                path=path,
-                line=1,
-                column=first + i + 1,
-            )
+    numbers = sorted(by_minute)
+    expected = list(range(1, len(numbers) + 1))
+    if numbers != expected:
+        gap = next(n for n, e in zip(numbers, expected, strict=True) if n != e)
+        raise TraceError(
+            "SML602",
+            f"minute columns must run 1..N without gaps; found {gap} where "
+            f"{expected[numbers.index(gap)]} belongs",
+            path=path,
+            line=line,
+            column=by_minute[gap] + 1,
+        )
+    return _AzureLayout(
+        ids=(ids[0], ids[1], ids[2]),
+        trigger=trigger,
+        minutes=tuple(by_minute[n] for n in numbers),
+        header=tuple(header),
+    )
+
+
+def _read_azure_days(path: Path) -> list[_AzureDay]:
+    """The day(s) of one invocations file: a header line repeated further down (day files
+    concatenated with ``cat``) starts the next day."""
+    rows = _rows(path)
+    line, header = _header(path, rows)
+    layout = _azure_layout(path, line, header)
+    days: list[_AzureDay] = []
     out: dict[tuple[str, str, str], tuple[str, Counts]] = {}
     seen_line: dict[tuple[str, str, str], int] = {}
     for line, row in rows:
-        _check_width(path, line, row, header)
-        key = (row[0].strip(), row[1].strip(), row[2].strip())
+        if _is_azure_header(row):
+            days.append(_AzureDay(minutes=len(layout.minutes), rows=out))
+            layout = _azure_layout(path, line, [c.strip() for c in row])
+            out, seen_line = {}, {}
+            continue
+        _check_width(path, line, row, list(layout.header))
+        key = (row[layout.ids[0]].strip(), row[layout.ids[1]].strip(), row[layout.ids[2]].strip())
         for i, part in enumerate(key):
             if not part:
                 raise TraceError(
@@ -223,7 +299,7 @@ def _read_azure_day(path: Path) -> _AzureDay:
                     "empty identifier",
                     path=path,
                     line=line,
-                    column=i + 1,
+                    column=layout.ids[i] + 1,
                     column_name=AZURE_ID_COLUMNS[i],
                 )
         if key in out:
@@ -232,32 +308,39 @@ def _read_azure_day(path: Path) -> _AzureDay:
                 f"function already listed on line {seen_line[key]}",
                 path=path,
                 line=line,
-                column=3,
+                column=layout.ids[2] + 1,
                 column_name="HashFunction",
             )
-        out[key] = (row[3].strip() if first == 4 else "", _counts(path, line, row, first, header))
+        trigger = row[layout.trigger].strip() if layout.trigger is not None else ""
+        out[key] = (trigger, _counts(path, line, row, layout))
         seen_line[key] = line
-    return _AzureDay(minutes=len(minute_labels), rows=out)
+    days.append(_AzureDay(minutes=len(layout.minutes), rows=out))
+    return days
 
 
-def _counts(path: Path, line: int, row: list[str], first: int, header: list[str]) -> Counts:
-    cells = row[first:]
+def _counts(path: Path, line: int, row: list[str], layout: _AzureLayout) -> Counts:
+    cells = [row[c] for c in layout.minutes]
     try:
         values = np.array(cells, dtype=np.int64)
         if values.min() >= 0:
             return values
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
-    for i, cell in enumerate(cells):  # slow path only to name the culprit
+    for column, cell in zip(layout.minutes, cells, strict=True):  # slow path: name the culprit
         text = cell.strip()
+        problem = None
         if not text.isdigit():
+            problem = "is not a non-negative integer count"
+        elif int(text) > INT64_MAX:
+            problem = "is beyond the 64-bit range of a per-minute count"
+        if problem:
             raise TraceError(
                 "SML604",
-                f"{cell!r} is not a non-negative integer count",
+                f"{cell!r} {problem}",
                 path=path,
                 line=line,
-                column=first + i + 1,
-                column_name=header[first + i],
+                column=column + 1,
+                column_name=layout.header[column],
             )
     raise TraceError("SML604", "invalid count", path=path, line=line)  # pragma: no cover
 
@@ -323,7 +406,7 @@ def read_azure(
     """Read Azure Functions 2019 day files (in order) into one trace."""
     if not invocations:
         raise PlannerError("SML601", "no Azure invocation file given")
-    days = [_read_azure_day(Path(p)) for p in invocations]
+    days = [day for p in invocations for day in _read_azure_days(Path(p))]
     keys: list[tuple[str, str, str]] = []
     seen: set[tuple[str, str, str]] = set()
     for day in days:
@@ -332,6 +415,7 @@ def read_azure(
                 seen.add(key)
                 keys.append(key)
     total = sum(d.minutes for d in days)
+    _check_span(Path(invocations[-1]), total)
     dur = _read_azure_durations([Path(p) for p in durations])
     mem = _read_azure_memory([Path(p) for p in memory])
     names: dict[str, int] = {}
@@ -360,6 +444,68 @@ def read_azure(
             )
         )
     return Trace(functions=tuple(functions), start=start, source="azure")
+
+
+def _check_span(path: Path, minutes: int) -> None:
+    if minutes > MAX_TRACE_MINUTES:
+        raise TraceError(
+            "SML615",
+            f"the trace would span {minutes:,} minutes ({minutes / 1440:,.0f} days), over "
+            f"{MAX_TRACE_MINUTES // 1440} days: check for a timestamp from another year, or "
+            "plan a shorter export",
+            path=path,
+        )
+
+
+# -- Azure 2021 -----------------------------------------------------------------------------
+def read_azure_2021(path: Path | str, *, start: datetime = AZURE_2021_EPOCH) -> Trace:
+    """Read the Azure Functions 2021 per-invocation layout (``app,func,end_timestamp,duration``,
+    seconds): each invocation counts in the minute it started (end minus duration)."""
+    path = Path(path)
+    rows = _rows(path)
+    _, header = _header(path, rows)
+    lowered = [h.lower() for h in header]
+    missing = [c for c in AZURE_2021_COLUMNS if c not in lowered]
+    if missing:
+        raise TraceError(
+            "SML602", f"missing column(s) {missing}; header {header[:6]}", path=path, line=1,
+            column=len(header) + 1,
+        )  # fmt: skip
+    app_col, fn_col, end_col, dur_col = (lowered.index(c) for c in AZURE_2021_COLUMNS)
+    minutes: dict[tuple[str, str], list[int]] = {}
+    seconds: dict[tuple[str, str], float] = {}
+    for line, row in rows:
+        _check_width(path, line, row, header)
+        key = (row[app_col].strip(), row[fn_col].strip())
+        for column, part in ((app_col, key[0]), (fn_col, key[1])):
+            if not part:
+                raise TraceError(
+                    "SML603", "empty identifier", path=path, line=line, column=column + 1,
+                    column_name=header[column],
+                )  # fmt: skip
+        end = _float(path, line, end_col + 1, header[end_col], row[end_col]) or 0.0
+        duration = _float(path, line, dur_col + 1, header[dur_col], row[dur_col]) or 0.0
+        minute = int(max(0.0, end - duration) // 60)
+        if minute >= MAX_TRACE_MINUTES:
+            _check_span(path, minute + 1)
+        minutes.setdefault(key, []).append(minute)
+        seconds[key] = seconds.get(key, 0.0) + duration
+    if not minutes:
+        raise TraceError("SML613", "no invocations after the header", path=path, line=2)
+    total = max(max(m) for m in minutes.values()) + 1
+    names: dict[str, int] = {}
+    for _, fn in minutes:
+        names[fn] = names.get(fn, 0) + 1
+    functions = tuple(
+        FunctionTrace(
+            name=fn if names[fn] == 1 else f"{fn}~{app[:8]}",
+            counts=np.bincount(np.asarray(found, dtype=np.int64), minlength=total).astype(np.int64),
+            app=app,
+            duration_ms=seconds[app, fn] / len(found) * 1000.0,
+        )
+        for (app, fn), found in minutes.items()
+    )
+    return Trace(functions=functions, start=start, source="azure2021")
 
 
 # -- CloudWatch -------------------------------------------------------------------------------
@@ -436,7 +582,7 @@ def read_cloudwatch(
             count_f = float(count_text)
         except ValueError:
             count_f = math.nan
-        if not (math.isfinite(count_f) and count_f >= 0 and count_f == int(count_f)):
+        if not (math.isfinite(count_f) and 0 <= count_f <= INT64_MAX and count_f == int(count_f)):
             raise TraceError(
                 "SML604",
                 f"{count_text!r} is not a non-negative integer count",
@@ -498,6 +644,7 @@ def _cloudwatch_trace(
     period = period_s or (math.gcd(*offsets) or 60)
     per = period // 60
     slots = max(offsets) // period + 1
+    _check_span(path, slots * per)
     functions = []
     for fn, series in points.items():
         counts = np.zeros(slots * per, dtype=np.int64)
@@ -523,16 +670,20 @@ def _spread(count: int, minutes: int) -> Counts:
 
 # -- entry point ------------------------------------------------------------------------------
 def detect_format(path: Path) -> TraceFormat:
-    """``azure`` if the header starts with HashOwner, ``cloudwatch`` if it names a timestamp."""
+    """``azure`` for the 2019 per-minute layout (HashOwner, HashApp, HashFunction in any
+    order), ``azure2021`` for the per-invocation layout, ``cloudwatch`` for a timestamp column."""
     _, header = _header(path, _rows(path))
-    if header and header[0] == "HashOwner":
+    if _is_azure_header(header):
         return "azure"
+    if set(AZURE_2021_COLUMNS) <= {h.lower() for h in header}:
+        return "azure2021"
     if _find(header, CW_TIMESTAMP) is not None:
         return "cloudwatch"
     raise TraceError(
         "SML609",
-        f"cannot tell the format from the header {header[:6]}: an Azure trace starts with "
-        "'HashOwner', a CloudWatch export names a 'timestamp' column; or pass --format",
+        f"cannot tell the format from the header {header[:6]}: an Azure 2019 trace names "
+        "HashOwner, HashApp and HashFunction; an Azure 2021 trace app, func, end_timestamp "
+        "and duration; a CloudWatch export a 'timestamp' column; or pass --format",
         path=path,
         line=1,
         column=1,
@@ -576,8 +727,12 @@ def load_trace(
         raise PlannerError("SML609", f"--format {fmt} but the file(s) look like {sorted(detected)}")
     if detected == {"azure"}:
         return read_azure(files, durations, memory)
-    if len(files) != 1 or detected != {"cloudwatch"}:
-        raise PlannerError("SML609", "give one CloudWatch export, or Azure day files only")
+    if len(files) != 1 or len(detected) != 1:
+        raise PlannerError(
+            "SML609", "give Azure 2019 day files only, or one Azure 2021 or CloudWatch file"
+        )
+    if detected == {"azure2021"}:
+        return read_azure_2021(files[0])
     return read_cloudwatch(files[0], period_s=period_s)
 
 

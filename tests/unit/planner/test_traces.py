@@ -148,7 +148,7 @@ def test_format_is_detected_and_checked(tmp_path: Path) -> None:
 
 # -- malformed files: each names the line and column -----------------------------------------
 AZURE_BAD = [
-    ("Owner,HashApp,HashFunction,1\no,a,f,1\n", "SML602", 1, 1),
+    ("Owner,HashApp,HashFunction,1\no,a,f,1\n", "SML602", 1, 5),  # no HashOwner anywhere
     ("HashOwner,HashApp,HashFunction,Trigger,1,3\no,a,f,t,1,1\n", "SML602", 1, 6),
     ("HashOwner,HashApp,HashFunction,Trigger\n", "SML602", 1, 5),
     (AZURE_HEADER + "o,a,f,http,1,2,3\n", "SML603", 2, 8),
