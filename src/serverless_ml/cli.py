@@ -114,6 +114,17 @@ def _bench_edge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_stream_writes(args: argparse.Namespace) -> int:
+    from serverless_ml.bench.stream_writes import (
+        format_stream_writes_table,
+        run_stream_writes_bench,
+    )
+
+    result = run_stream_writes_bench(rounds=args.rounds)
+    print(json.dumps(result, indent=2) if args.json else format_stream_writes_table(result))
+    return 0
+
+
 def _bench_planner(args: argparse.Namespace) -> int:
     from serverless_ml.planner.bench import main_bench
 
@@ -188,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--output", help="also write the JSON result to this file")
     p.set_defaults(handler=_bench_edge)
+    p = bench_sub.add_parser(
+        "stream-writes",
+        help="fraud stream batches to moto on loopback: sequential vs overlapped conditional puts",
+    )
+    p.add_argument("--rounds", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_bench_stream_writes)
     p = bench_sub.add_parser("planner", help="planner speed on a 100-function day")
     try:
         from serverless_ml.planner.bench import add_bench_arguments

@@ -34,7 +34,7 @@ from sml_handlers.fraud.features import (
     feature_vector,
     parse_transaction,
 )
-from sml_handlers.runtime import aws, batch, env, http_api, snapstart, warmer
+from sml_handlers.runtime import aws, batch, concurrent_writes, env, http_api, snapstart, warmer
 from sml_handlers.runtime.dynamodb import ImageError, from_dynamodb_image
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
@@ -47,6 +47,7 @@ MAX_BODY_BYTES: Final = 16 * 1024  # a transaction is < 1 KiB; anything this big
 RESULTS_TABLE_ENV: Final = env.RESULTS_TABLE
 STREAM_SOURCE: Final = "aws:dynamodb"
 SCORE_DECIMALS: Final = 6
+WRITE_CONCURRENCY = concurrent_writes.MAX_WORKERS  # 1: one conditional put after another
 
 logger = get_logger(__name__)
 
@@ -200,12 +201,21 @@ def _handle_stream(records: Sequence[Any]) -> dict[str, Any]:
         probabilities = score(rows)
         client = aws.client("dynamodb")
         decided_at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        for (index, txn), row, probability in zip(pending, rows, probabilities, strict=True):
-            decision = _decision(txn, probability)
-            try:
-                written += _put_decision(client, table, decision, decided_at, features_digest(row))
-            except Exception as error:  # any write failure fails this record alone
-                failures[index] = f"write failed: {type(error).__name__}: {error}"
+        puts = [
+            (index, _decision(txn, probability), features_digest(row))
+            for (index, txn), row, probability in zip(pending, rows, probabilities, strict=True)
+        ]
+        outcomes = concurrent_writes.write_each(
+            puts,
+            lambda put: _put_decision(client, table, put[1], decided_at, put[2]),
+            key=lambda put: put[1]["transaction_id"],
+            max_workers=WRITE_CONCURRENCY,
+        )
+        for (index, _, _), outcome in zip(puts, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # any write failure fails this record alone
+                failures[index] = f"write failed: {type(outcome).__name__}: {outcome}"
+            else:
+                written += outcome
     for index in sorted(failures):
         logger.warning(
             "stream record failed",

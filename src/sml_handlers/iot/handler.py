@@ -35,7 +35,7 @@ from sml_handlers.iot.features import (
     parse_reading,
     suspect_sensor,
 )
-from sml_handlers.runtime import aws, batch, env, kinesis, snapstart, warmer
+from sml_handlers.runtime import aws, batch, concurrent_writes, env, kinesis, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
 from sml_handlers.runtime.model import Model, default_model_dir, load_model, ready_fields
@@ -45,6 +45,7 @@ SERVICE: Final = "iot"
 RESULTS_TABLE_ENV: Final = env.RESULTS_TABLE
 ALERT_TOPIC_ENV: Final = env.ALERT_TOPIC_ARN
 SCORE_DECIMALS: Final = 6
+WRITE_CONCURRENCY = concurrent_writes.MAX_WORKERS  # 1: one conditional put after another
 ALERT_TOP: Final = 10  # highest-scoring anomalies listed in an alert
 ALERT_MAX_DEVICES: Final = 100  # device ids listed in an alert (the count is always exact)
 SUBJECT_LIMIT: Final = 100  # SNS subjects are at most 100 characters
@@ -138,12 +139,19 @@ def handle_batch(records: Sequence[Any]) -> dict[str, Any]:
     if anomalies:
         client = aws.client("dynamodb")
         detected_at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        for anomaly in anomalies:
-            try:
-                if _put_anomaly(client, table, anomaly, detected_at):
-                    written.append(anomaly)
-            except Exception as error:  # any write failure fails this record alone
-                failures[anomaly.record_index] = f"write failed: {type(error).__name__}: {error}"
+        outcomes = concurrent_writes.write_each(
+            anomalies,
+            lambda anomaly: _put_anomaly(client, table, anomaly, detected_at),
+            key=lambda anomaly: (anomaly.reading.device_id, anomaly.reading.timestamp),
+            max_workers=WRITE_CONCURRENCY,
+        )
+        for anomaly, outcome in zip(anomalies, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # any write failure fails this record alone
+                failures[anomaly.record_index] = (
+                    f"write failed: {type(outcome).__name__}: {outcome}"
+                )
+            elif outcome:
+                written.append(anomaly)
     if written:
         _alert(topic, written, records)
     _report(records, readings, anomalies, written, failures)

@@ -13,6 +13,9 @@ from typing import Any
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 5.0
 MAX_ATTEMPTS = 3
+# One connection per concurrent write (runtime.concurrent_writes.MAX_WORKERS; botocore's default
+# pool of 10 would make the others wait for a connection).
+MAX_POOL_CONNECTIONS = 16
 
 _session: Any = None
 _clients: dict[str, Any] = {}
@@ -33,6 +36,7 @@ def client(name: str) -> Any:
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
         retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        max_pool_connections=MAX_POOL_CONNECTIONS,
     )
     created = _session.client(name, config=config)
     _clients[name] = created
