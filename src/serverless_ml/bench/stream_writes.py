@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from serverless_ml.bench.compiled_runtime import stream_batch
+from sml_handlers.runtime import env as handler_env
 
 VARIANTS: Final = ("sequential", "concurrent")
 BATCH_SIZE: Final = 100
@@ -72,8 +73,10 @@ def run_stream_writes_bench(
                 "AWS_SECRET_ACCESS_KEY": "bench",
                 "AWS_DEFAULT_REGION": "us-east-1",
                 "AWS_REGION": "us-east-1",
-                "SML_MODEL_DIR": os.environ.get("SML_MODEL_DIR", str(ARTIFACTS_ROOT / "fraud")),
-                "SML_RESULTS_TABLE": TABLE,
+                handler_env.MODEL_DIR: os.environ.get(
+                    handler_env.MODEL_DIR, str(ARTIFACTS_ROOT / "fraud")
+                ),
+                handler_env.RESULTS_TABLE: TABLE,
             }
         ),
         contextlib.redirect_stdout(io.StringIO()),
