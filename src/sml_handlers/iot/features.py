@@ -156,6 +156,25 @@ def _timestamp(value: object) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _plain_number(value: object, kind: str, low: float, high: float) -> float | int | None:
+    """``value`` when it is plainly valid for its field (the common case, decided without
+    building a message), else None: the field's validator then says what is wrong."""
+    kind_of = type(value)
+    if kind_of is not float and kind_of is not int:  # bool is its own type: refused below
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:  # an integer beyond float's range
+        return None
+    if kind == "range":
+        return number if low <= number <= high else None  # NaN and infinities fail too
+    if kind == "positive":
+        return number if 0 < number < math.inf else None
+    if 0 <= number <= MAX_REPEATS and number.is_integer():
+        return int(number)
+    return None
+
+
 def parse_reading(obj: object) -> Reading:
     """Validate one reading (a JSON object); ReadingError lists every bad or missing field."""
     if not isinstance(obj, Mapping):
@@ -174,30 +193,48 @@ def parse_reading(obj: object) -> Reading:
 
     device_id = field("device_id", _device_id, "")
     timestamp = field("timestamp", _timestamp, "")
-    values: list[float] = []
-    baselines: list[float] = []
-    stds: list[float] = []
-    repeats: list[int] = []
-    for sensor in SENSORS:
-        low, high = SENSOR_RANGES[sensor]
-
-        def ranged(value: object, low: float = low, high: float = high) -> float:
-            return _in_range(value, low, high)
-
-        values.append(field(sensor, ranged, 0.0))
-        baselines.append(field(f"{sensor}_baseline", ranged, 0.0))
-        stds.append(field(f"{sensor}_baseline_std", _positive, 1.0))
-        repeats.append(field(f"{sensor}_repeats", _count, 0))
+    numbers: list[float | int] = []
+    for name, kind, low, high in _NUMERIC_FIELDS:
+        plain = _plain_number(obj.get(name), kind, low, high)
+        if plain is None:
+            plain = field(
+                name, _validator(kind, low, high), 0 if kind == "count" else _DEFAULTS[kind]
+            )
+        numbers.append(plain)
     if errors:
         raise ReadingError(errors)
     return Reading(
         device_id=device_id,
         timestamp=timestamp,
-        values=tuple(values),
-        baselines=tuple(baselines),
-        baseline_stds=tuple(stds),
-        repeats=tuple(repeats),
+        # Each check returns a float for readings, baselines and noise, an int for repeats.
+        values=tuple(numbers[0::4]),  # type: ignore[arg-type]
+        baselines=tuple(numbers[1::4]),  # type: ignore[arg-type]
+        baseline_stds=tuple(numbers[2::4]),  # type: ignore[arg-type]
+        repeats=tuple(numbers[3::4]),  # type: ignore[arg-type]
     )
+
+
+# What a field that failed stands in as while the other fields are still checked.
+_DEFAULTS: Final[dict[str, float | int]] = {"range": 0.0, "positive": 1.0, "count": 0}
+# Every numeric field of a reading with its check, in SENSORS order, four per sensor:
+# (name, kind, low, high) for the value, its baseline, the baseline's noise and the repeat run.
+_NUMERIC_FIELDS: Final = tuple(
+    entry
+    for sensor in SENSORS
+    for entry in (
+        (sensor, "range", *SENSOR_RANGES[sensor]),
+        (f"{sensor}_baseline", "range", *SENSOR_RANGES[sensor]),
+        (f"{sensor}_baseline_std", "positive", 0.0, math.inf),
+        (f"{sensor}_repeats", "count", 0.0, float(MAX_REPEATS)),
+    )
+)
+
+
+def _validator(kind: str, low: float, high: float) -> Callable[[object], float | int]:
+    """The full check of a field (it builds the message a client reads)."""
+    if kind == "range":
+        return lambda value: _in_range(value, low, high)
+    return _positive if kind == "positive" else _count
 
 
 def feature_vector(reading: Reading) -> list[float]:
