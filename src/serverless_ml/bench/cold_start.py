@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from serverless_ml.bench.baseline import HANDLER_MODULE, build_baseline
+from serverless_ml.bench.figures import percentile
 from serverless_ml.bench.isolated import run_isolated
 from serverless_ml.bundling import BundleWarning, build_bundle, find_target_python, spec_from_plan
 from serverless_ml.bundling.cache import default_cache_dir
@@ -150,12 +151,6 @@ def sample_event() -> dict[str, Any]:
 
     transactions, _labels = generate_transactions(1, seed=EVENT_SEED)
     return http_api_event(json.dumps(transactions[0]))
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _mb(size: int) -> float:
@@ -349,10 +344,10 @@ def run_cold_start_bench(
         "baseline_pyc_init_ms_median": baseline_pyc_init,
         "init_speedup_vs_baseline_pyc": round(baseline_pyc_init / init, 2),
         "warm_invokes": warm_invokes,
-        "warm_p50_us": round(_percentile(ours_warm["warm_us"], 0.50), 1),
-        "warm_p99_us": round(_percentile(ours_warm["warm_us"], 0.99), 1),
-        "baseline_warm_p50_us": round(_percentile(baseline_warm["warm_us"], 0.50), 1),
-        "baseline_warm_p99_us": round(_percentile(baseline_warm["warm_us"], 0.99), 1),
+        "warm_p50_us": round(percentile(ours_warm["warm_us"], 0.50), 1),
+        "warm_p99_us": round(percentile(ours_warm["warm_us"], 0.99), 1),
+        "baseline_warm_p50_us": round(percentile(baseline_warm["warm_us"], 0.50), 1),
+        "baseline_warm_p99_us": round(percentile(baseline_warm["warm_us"], 0.99), 1),
         "score": ours_score,
         "baseline_score": baseline_score,
         "bundle_zip_mb": _mb(ours.zipped_bytes),

@@ -20,8 +20,6 @@ import dataclasses
 import json
 import statistics
 import time
-import warnings
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -33,8 +31,9 @@ from serverless_ml.bench.cold_start import (
     sample_event,
     task_roots,
 )
+from serverless_ml.bench.figures import kb, latency_summary, local_and_deployed, ms, row
 from serverless_ml.bench.isolated import run_isolated
-from serverless_ml.bundling import BundleWarning, build_bundle, spec_from_plan
+from serverless_ml.bundling import spec_from_plan
 from serverless_ml.bundling.cache import default_cache_dir
 from serverless_ml.core.plan_types import FunctionPlan
 from serverless_ml.spec.model import ModelArtifact
@@ -161,20 +160,6 @@ def compiled_function_plan() -> FunctionPlan:
     return build_plan(spec).function
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    """p50/p99/mean of microsecond timings, in milliseconds."""
-    return {
-        "p50_ms": round(_percentile(values, 0.50) / 1000.0, 4),
-        "p99_ms": round(_percentile(values, 0.99) / 1000.0, 4),
-        "mean_ms": round(statistics.fmean(values) / 1000.0, 4),
-    }
-
-
 def run_compiled_bench(
     *,
     repeats: int = 10,
@@ -192,23 +177,10 @@ def run_compiled_bench(
         specs["onnxruntime"].python_version, target_python
     )
     architecture = host_architecture()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", BundleWarning)
-        local = {
-            label: build_bundle(
-                replace(
-                    spec,
-                    architecture=architecture,
-                    python_version=version,
-                    local_only=version != spec.python_version,
-                ),
-                cache_dir=root,
-                target_python=python,
-            )
-            for label, spec in specs.items()
-        }
-        deployed = {label: build_bundle(spec, cache_dir=root) for label, spec in specs.items()}
-    notes.extend(str(w.message) for w in caught if issubclass(w.category, BundleWarning))
+    local, deployed, warned = local_and_deployed(
+        specs, python=python, version=version, architecture=architecture, cache_dir=root
+    )
+    notes.extend(warned)
     event_json = json.dumps(sample_event())
     batch_json = json.dumps(stream_batch())
     module = functions["onnxruntime"].handler.rsplit(".", 1)[0]
@@ -251,9 +223,9 @@ def run_compiled_bench(
             "init_ms_min": round(min(r["init_ms"] for r in runs[label]), 2),
             "bare_init_ms_median": round(statistics.median(r["init_ms"] for r in bare[label]), 2),
             "process_ms_median": round(statistics.median(r["process_ms"] for r in runs[label]), 1),
-            "warm_single": _summary(warm[label]["single_us"]),
-            "warm_model_call": _summary(warm[label]["model_us"]),
-            "warm_batch_100": _summary(warm[label]["batch_us"]),
+            "warm_single": latency_summary(warm[label]["single_us"]),
+            "warm_model_call": latency_summary(warm[label]["model_us"]),
+            "warm_batch_100": latency_summary(warm[label]["batch_us"]),
             "numpy_loaded": warm[label]["numpy_loaded"],
             "onnxruntime_loaded": warm[label]["onnxruntime_loaded"],
             "score": warm[label]["score"],
@@ -295,15 +267,6 @@ def run_compiled_bench(
 def format_compiled_table(result: dict[str, Any]) -> str:
     """The result as a side-by-side table a person reads at a glance."""
     ort, compiled = result["variants"]["onnxruntime"], result["variants"]["compiled"]
-
-    def row(label: str, left: str, right: str) -> str:
-        return f"  {label:<34}{left:>16}{right:>16}"
-
-    def ms(value: float) -> str:
-        return f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms"
-
-    def kb(size: int) -> str:
-        return f"{size / 1024:,.0f} KB"
 
     lines = [
         f"{result['function']} ({result['memory_mb']} MB), {result['interpreter']}",

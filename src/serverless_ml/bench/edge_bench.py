@@ -18,7 +18,6 @@ import shutil
 import statistics
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,9 +27,10 @@ from serverless_ml.bench.cold_start import (
     resolve_python,
     task_roots,
 )
-from serverless_ml.bench.compiled_runtime import BOOTSTRAP_IMPORTS, _summary
+from serverless_ml.bench.compiled_runtime import BOOTSTRAP_IMPORTS
+from serverless_ml.bench.figures import kb, latency_summary, local_and_deployed, ms, row
 from serverless_ml.bench.isolated import run_isolated
-from serverless_ml.bundling import BundleWarning, build_bundle, spec_from_plan
+from serverless_ml.bundling import spec_from_plan
 from serverless_ml.bundling.cache import default_cache_dir
 from serverless_ml.core import defaults, limits
 from serverless_ml.core.personalization import build_personalization_plan
@@ -138,23 +138,11 @@ def run_edge_bench(
     python, version, interpreter, notes = resolve_python(
         specs["compiled"].python_version, target_python
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", BundleWarning)
-        bundles = {
-            label: build_bundle(
-                dataclasses.replace(
-                    spec,
-                    architecture=host_architecture(),
-                    python_version=version,
-                    local_only=version != spec.python_version,
-                ),
-                cache_dir=root,
-                target_python=python,
-            )
-            for label, spec in specs.items()
-        }
-        deployed = {label: build_bundle(spec, cache_dir=root) for label, spec in specs.items()}
-    notes.extend(str(w.message) for w in caught if issubclass(w.category, BundleWarning))
+    bundles, deployed, warned = local_and_deployed(
+        specs, python=python, version=version, architecture=host_architecture(),
+        cache_dir=root,
+    )  # fmt: skip
+    notes.extend(warned)
     scratch = Path(tempfile.mkdtemp(prefix="sml-edge-bench-"))
     events_path = scratch / "events.json"  # too long for a command line
     events_path.write_text(json.dumps(origin_request_events()), encoding="utf-8")
@@ -189,7 +177,7 @@ def run_edge_bench(
             "init_ms_median": round(statistics.median(r["init_ms"] for r in runs[label]), 2),
             "init_ms_min": round(min(r["init_ms"] for r in runs[label]), 2),
             "process_ms_median": round(statistics.median(r["process_ms"] for r in runs[label]), 1),
-            "warm_request": _summary(warm[label]["per_request_us"]),
+            "warm_request": latency_summary(warm[label]["per_request_us"]),
             "numpy_loaded": warm[label]["numpy_loaded"],
             "bundle": {
                 "zipped_bytes": zipped,
@@ -227,15 +215,6 @@ def run_edge_bench(
 def format_edge_table(result: dict[str, Any]) -> str:
     """The result side by side, for a person."""
     ort, compiled = result["variants"]["onnxruntime"], result["variants"]["compiled"]
-
-    def row(label: str, left: str, right: str) -> str:
-        return f"  {label:<34}{left:>16}{right:>16}"
-
-    def ms(value: float) -> str:
-        return f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms"
-
-    def kb(size: int) -> str:
-        return f"{size / 1024:,.0f} KB"
 
     lines = [
         f"{result['function']} ({result['memory_mb']} MB, origin-request), {result['interpreter']}",

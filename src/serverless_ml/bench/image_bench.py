@@ -16,8 +16,6 @@ from __future__ import annotations
 import io
 import statistics
 import tempfile
-import warnings
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,8 +25,9 @@ from serverless_ml.bench.cold_start import (
     resolve_python,
     task_roots,
 )
+from serverless_ml.bench.figures import local_and_deployed
 from serverless_ml.bench.isolated import run_isolated
-from serverless_ml.bundling import BundleWarning, build_bundle, spec_from_plan
+from serverless_ml.bundling import spec_from_plan
 from serverless_ml.bundling.cache import default_cache_dir
 from serverless_ml.core.plan import build_plan
 from serverless_ml.reference.scenarios import image_processing
@@ -122,20 +121,12 @@ def run_image_bench(
     python, version, interpreter, notes = resolve_python(
         deployed_spec.python_version, target_python
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", BundleWarning)
-        local = build_bundle(
-            replace(
-                deployed_spec,
-                architecture=host_architecture(),
-                python_version=version,
-                local_only=version != deployed_spec.python_version,
-            ),
-            cache_dir=root,
-            target_python=python,
-        )
-        deployed = build_bundle(deployed_spec, cache_dir=root)
-    notes += [str(w.message) for w in caught if issubclass(w.category, BundleWarning)]
+    built, deployed_bundles, warned = local_and_deployed(
+        {"image": deployed_spec}, python=python, version=version,
+        architecture=host_architecture(), cache_dir=root,
+    )  # fmt: skip
+    local, deployed = built["image"], deployed_bundles["image"]
+    notes += warned
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="sml-image-bench-") as scratch:
         make_uploads(Path(scratch))

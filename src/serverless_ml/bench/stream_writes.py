@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from serverless_ml.bench.compiled_runtime import stream_batch
+from serverless_ml.bench.figures import percentile
 from sml_handlers.runtime import env as handler_env
 
 VARIANTS: Final = ("sequential", "concurrent")
@@ -159,7 +160,7 @@ def _summary(values: list[float], workers: int) -> dict[str, Any]:
     return {
         "max_workers": workers,
         "batch_ms_median": round(median, 2),
-        "batch_ms_p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 2),
+        "batch_ms_p90": round(percentile(ordered, 0.9), 2),
         "batch_ms_spread": [round(ordered[0], 2), round(ordered[-1], 2)],
         "records_per_s": round(BATCH_SIZE / (median / 1000.0), 1),
         "billed_ms_per_record": round(math.ceil(median) / BATCH_SIZE, 2),

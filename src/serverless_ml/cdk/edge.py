@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Tags, Token
+from aws_cdk import ArnFormat, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_cloudfront as cf
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
@@ -27,10 +27,9 @@ from constructs import Construct, IConstruct
 from serverless_ml.bundling.archive import directory_digest
 from serverless_ml.cdk.alarms import InferenceAlarms
 from serverless_ml.cdk.function import (
-    ARCHITECTURES,
+    function_core_props,
     function_log_group,
     function_role,
-    lambda_runtime,
     role_policy,
 )
 from serverless_ml.cdk.gate import apply_gate
@@ -84,19 +83,7 @@ class EdgePersonalization(Construct):
         self.role = function_role(self, fp)
         self.policy = role_policy(self, plan.edge.iam, refs, self.role)
         self.function = lambda_.Function(
-            self,
-            "Function",
-            function_name=fp.name,
-            description=fp.description,
-            runtime=lambda_runtime(fp.runtime),
-            architecture=ARCHITECTURES[fp.architecture],
-            handler=fp.handler,
-            code=lambda_.Code.from_asset(str(code_dir)),
-            memory_size=fp.memory_mb,
-            timeout=Duration.seconds(fp.timeout_s),
-            role=self.role,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat(fp.log_format),
+            self, "Function", **function_core_props(fp, code_dir, self.role, self.log_group)
         )
         self.function.node.add_dependency(self.policy)
         key = version_key(fp, directory_digest(code_dir))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Size, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -46,6 +47,25 @@ def function_log_group(scope: Construct, fp: FunctionPlan, refs: RefResolver) ->
     )
     refs.register(LOG_GROUP_ID, cfn_of(group), arn=lambda: bare_arn)
     return group
+
+
+def function_core_props(
+    fp: FunctionPlan, code_dir: Path, role: iam.Role, log_group: logs.LogGroup
+) -> dict[str, Any]:
+    """The ``lambda.Function`` properties every function shape takes from its core."""
+    return {
+        "function_name": fp.name,
+        "description": fp.description,
+        "runtime": lambda_runtime(fp.runtime),
+        "architecture": ARCHITECTURES[fp.architecture],
+        "handler": fp.handler,
+        "code": lambda_.Code.from_asset(str(code_dir)),
+        "memory_size": fp.memory_mb,
+        "timeout": Duration.seconds(fp.timeout_s),
+        "role": role,
+        "log_group": log_group,
+        "logging_format": lambda_.LoggingFormat(fp.log_format),
+    }
 
 
 def function_role(scope: Construct, fp: FunctionPlan) -> iam.Role:
@@ -95,21 +115,11 @@ class InferenceFunction(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            function_name=fp.name,
-            description=fp.description,
-            runtime=lambda_runtime(fp.runtime),
-            architecture=ARCHITECTURES[fp.architecture],
-            handler=fp.handler,
-            code=lambda_.Code.from_asset(str(code_dir)),
-            memory_size=fp.memory_mb,
-            timeout=Duration.seconds(fp.timeout_s),
+            **function_core_props(fp, code_dir, self.role, self.log_group),
             ephemeral_storage_size=Size.mebibytes(fp.ephemeral_storage_mb),
             environment={key: refs.resolve(value) for key, value in fp.environment},
             reserved_concurrent_executions=fp.reserved_concurrency,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if fp.snapstart else None,
-            role=self.role,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat(fp.log_format),
         )
         cfn_function = cfn_of(self.function)
         assert isinstance(cfn_function, lambda_.CfnFunction)

@@ -30,7 +30,7 @@ from serverless_ml.core.plan_types import (
     OriginRequestPolicyPlan,
 )
 from serverless_ml.pulumi.alarms import InferenceAlarms, InferenceAlarmsArgs
-from serverless_ml.pulumi.function import function_core_resources
+from serverless_ml.pulumi.function import function_core_args, function_core_resources
 from serverless_ml.pulumi.refs import RefResolver
 from serverless_ml.pulumi.resources import RenderContext, render_bucket
 from serverless_ml.spec.personalization import EdgePersonalizationSpec
@@ -79,18 +79,7 @@ class EdgePersonalization(pulumi.ComponentResource):
         keep = plan.edge.retain_on_delete
         self.function = aws.lambda_.Function(
             f"{name}-function",
-            name=fp.name,
-            description=fp.description,
-            role=self.role.arn,
-            handler=fp.handler,
-            runtime=fp.runtime,
-            architectures=[fp.architecture],
-            code=pulumi.FileArchive(str(code_dir)),
-            memory_size=fp.memory_mb,
-            timeout=fp.timeout_s,
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format=fp.log_format, log_group=self.log_group.name
-            ),
+            **function_core_args(fp, pulumi.FileArchive(str(code_dir)), self.role, self.log_group),
             publish=plan.edge.publish_version,
             skip_destroy=keep,
             tags=tags,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -47,6 +47,26 @@ def function_core_resources(
         opts=opts,
     )
     return log_group, role, policy
+
+
+def function_core_args(
+    fp: FunctionPlan, code: pulumi.Archive, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup
+) -> dict[str, Any]:
+    """The ``aws.lambda_.Function`` arguments every function shape takes from its core."""
+    return {
+        "name": fp.name,
+        "description": fp.description,
+        "role": role.arn,
+        "handler": fp.handler,
+        "runtime": fp.runtime,
+        "architectures": [fp.architecture],
+        "code": code,
+        "memory_size": fp.memory_mb,
+        "timeout": fp.timeout_s,
+        "logging_config": aws.lambda_.FunctionLoggingConfigArgs(
+            log_format=fp.log_format, log_group=log_group.name
+        ),
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,15 +114,7 @@ class InferenceFunction(pulumi.ComponentResource):
         )
         self.function = aws.lambda_.Function(
             f"{name}-function",
-            name=fp.name,
-            description=fp.description,
-            role=self.role.arn,
-            handler=fp.handler,
-            runtime=fp.runtime,
-            architectures=[fp.architecture],
-            code=args.code,
-            memory_size=fp.memory_mb,
-            timeout=fp.timeout_s,
+            **function_core_args(fp, args.code, self.role, self.log_group),
             ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(
                 size=fp.ephemeral_storage_mb
             ),
@@ -116,9 +128,6 @@ class InferenceFunction(pulumi.ComponentResource):
             snap_start=aws.lambda_.FunctionSnapStartArgs(apply_on="PublishedVersions")
             if fp.snapstart
             else None,
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format=fp.log_format, log_group=self.log_group.name
-            ),
             publish=True,
             tags=self._tags,
             # The log group exists first (else Lambda creates one without retention), and the

@@ -38,7 +38,13 @@ from sml_handlers.runtime import aws, batch, concurrent_writes, env, http_api, s
 from sml_handlers.runtime.dynamodb import ImageError, from_dynamodb_image
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
-from sml_handlers.runtime.model import Model, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.model import (
+    Model,
+    check_features,
+    default_model_dir,
+    load_model,
+    ready_fields,
+)
 from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "fraud"
@@ -66,19 +72,8 @@ def _thresholds(model: Model) -> tuple[float, float]:
     return review, decline
 
 
-def _check_features(model: Model) -> None:
-    """Refuse at INIT a model trained on other features than ``feature_vector`` builds."""
-    if model.n_features != len(FEATURE_NAMES):
-        raise ValueError(
-            f"model expects {model.n_features} features; feature_vector builds {len(FEATURE_NAMES)}"
-        )
-    card_features = model.card.get("features")
-    if card_features is not None and tuple(card_features) != FEATURE_NAMES:
-        raise ValueError("model_card.json 'features' differ from features.FEATURE_NAMES")
-
-
 MODEL: Final = load_model(default_model_dir())
-_check_features(MODEL)
+check_features(MODEL, FEATURE_NAMES)
 FRAUD_COLUMN: Final = int(MODEL.card.get("positive_class_column", 1))  # P(fraud) in the output
 REVIEW_THRESHOLD, DECLINE_THRESHOLD = _thresholds(MODEL)
 METRICS: Final = Metrics.from_env(SERVICE)

@@ -38,7 +38,13 @@ from sml_handlers.iot.features import (
 from sml_handlers.runtime import aws, batch, concurrent_writes, env, kinesis, snapstart, warmer
 from sml_handlers.runtime.logs import get_logger
 from sml_handlers.runtime.metrics import Metrics
-from sml_handlers.runtime.model import Model, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.model import (
+    Model,
+    check_features,
+    default_model_dir,
+    load_model,
+    ready_fields,
+)
 from sml_handlers.runtime.unrecognised import unrecognised_event
 
 SERVICE: Final = "iot"
@@ -55,12 +61,7 @@ logger = get_logger(__name__)
 
 def _check_model(model: Model) -> float:
     """Refuse at INIT a model with other features or no numeric threshold; return the threshold."""
-    if model.n_features != len(FEATURE_NAMES):
-        raise ValueError(
-            f"model expects {model.n_features} features; feature_vector builds {len(FEATURE_NAMES)}"
-        )
-    if tuple(model.card.get("features", FEATURE_NAMES)) != FEATURE_NAMES:
-        raise ValueError("model_card.json 'features' differ from features.FEATURE_NAMES")
+    check_features(model, FEATURE_NAMES)
     threshold = model.card.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         raise ValueError("model_card.json needs a numeric 'threshold'")

@@ -24,7 +24,13 @@ from sml_handlers.personalize.request import Score, personalize
 from sml_handlers.personalize.settings import Settings, settings_of
 from sml_handlers.runtime.config import baked_config
 from sml_handlers.runtime.logs import get_logger
-from sml_handlers.runtime.model import Model, default_model_dir, load_model, ready_fields
+from sml_handlers.runtime.model import (
+    Model,
+    check_features,
+    default_model_dir,
+    load_model,
+    ready_fields,
+)
 
 SERVICE: Final = "personalize"
 logger = get_logger(__name__)
@@ -32,10 +38,7 @@ logger = get_logger(__name__)
 
 def _scorer(model: Model) -> Score:
     """P(convert) per row from ``model``, after checking it reads what ``variant_rows`` builds."""
-    if model.n_features != len(FEATURE_NAMES):
-        raise ValueError(
-            f"model expects {model.n_features} features; variant_rows builds {len(FEATURE_NAMES)}"
-        )
+    check_features(model, FEATURE_NAMES)
     variants = model.card.get("variants")
     if variants is not None and tuple(variants) != VARIANTS:
         raise ValueError(f"model_card.json variants {variants} differ from features.VARIANTS")

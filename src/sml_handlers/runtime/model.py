@@ -123,6 +123,18 @@ def load_model(model_dir: Path, *, memory_mb: int | None = None) -> Model:
     return load_onnx_model(model_dir, memory_mb=memory_mb)
 
 
+def check_features(model: Model, feature_names: Sequence[str]) -> None:
+    """Refuse at INIT a model trained on other features than the handler builds: another
+    count, or a card whose ``features`` name others (ValueError saying which)."""
+    if model.n_features != len(feature_names):
+        raise ValueError(
+            f"model expects {model.n_features} features; the handler builds {len(feature_names)}"
+        )
+    card_features = model.card.get("features")
+    if card_features is not None and tuple(card_features) != tuple(feature_names):
+        raise ValueError("model_card.json 'features' differ from features.FEATURE_NAMES")
+
+
 def ready_fields(model: Model, **extra: object) -> dict[str, object]:
     """What a handler logs once its model is ready at INIT (``extra``: its own fields)."""
     return {
