@@ -1,4 +1,4 @@
-"""``serverless-ml``: build-models, bundle, synth, plan, bench, demo.
+"""``serverless-ml``: build-models, bundle, synth, plan, bench, local, demo.
 
 Each subcommand imports what it needs when it runs, so ``--help`` stays instant and a missing
 extra (cdk, pulumi, models) only matters to the command that needs it.
@@ -135,10 +135,74 @@ def _demo(args: argparse.Namespace) -> int:
     from serverless_ml.local.demo import run_demo
 
     return run_demo(
-        transactions=args.transactions,
-        synth=not args.no_synth,
-        rebuild_models=args.rebuild_models,
+        synth=not args.no_synth, rebuild_models=args.rebuild_models, duration_s=args.duration
     )
+
+
+def _local(args: argparse.Namespace) -> int:
+    from serverless_ml.local.runner import RunOptions, run_local
+    from serverless_ml.local.services import LOCAL_SERVICES
+    from serverless_ml.local.services.base import ServiceOptions
+    from serverless_ml.local.traffic import Burst, PatternError
+
+    if args.all == bool(args.scenario):
+        print("error: name a SCENARIO or give --all", file=sys.stderr)
+        return 2
+    try:
+        options = RunOptions(
+            rate_per_s=args.rate,
+            duration_s=args.duration,
+            burst=Burst.parse(args.burst) if args.burst else None,
+            concurrency=args.concurrency,
+            keep_alive_s=args.keep_alive,
+            endpoint=args.endpoint,
+            out=Path(args.out),
+            serve=args.serve,
+            progress=not args.no_progress,
+            service=ServiceOptions(
+                duplicate_rate=args.duplicates, payload_version=args.payload_version
+            ),
+        )
+        options.pattern  # noqa: B018 - validates the traffic shape before anything starts
+    except PatternError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    scenarios = list(LOCAL_SERVICES) if args.all else [args.scenario]
+    try:
+        runs = run_local(scenarios, options)
+    except KeyboardInterrupt:
+        print("\nstopped: every worker, front and server shut down", file=sys.stderr)
+        return 130
+    failed = [run.scenario for run in runs if not run.ok]
+    print("\n" + (f"FAILED: {', '.join(failed)}" if failed else f"all {len(runs)} passed"))
+    return 1 if failed else 0
+
+
+def _add_local_arguments(p: argparse.ArgumentParser) -> None:
+    from serverless_ml.local.services import LOCAL_SERVICES
+
+    p.add_argument("scenario", nargs="?", choices=list(LOCAL_SERVICES))
+    p.add_argument("--all", action="store_true", help="every reference service, one after another")
+    p.add_argument("--rate", type=float, default=5.0, help="traffic items per second (default 5)")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of traffic (default 10)")
+    p.add_argument("--burst", help="FACTORxLENGTHs/EVERYs, e.g. 5x2s/10s")
+    p.add_argument("--concurrency", type=int, help="environments per function (default 4)")
+    p.add_argument(
+        "--keep-alive", type=float, default=60.0, help="seconds an idle environment lives"
+    )
+    p.add_argument(
+        "--endpoint",
+        help="AWS endpoint URL (LocalStack), or 'aws' for your account; default: moto's server",
+    )
+    p.add_argument(
+        "--duplicates", type=float, default=0.0, help="S3: share of events delivered twice"
+    )
+    p.add_argument(
+        "--payload-version", choices=("1.0", "2.0"), help="HTTP API payload format to send"
+    )
+    p.add_argument("--out", default="local-runs", help="where plots and logs go")
+    p.add_argument("--serve", action="store_true", help="keep the fronts up until Ctrl-C")
+    p.add_argument("--no-progress", action="store_true")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,8 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_bench_arguments(p)
     p.set_defaults(handler=_bench_planner)
 
-    p = sub.add_parser("demo", help="everything local: model, synth, handler, numbers")
-    p.add_argument("--transactions", type=int, default=2000)
+    p = sub.add_parser("local", help="run reference services end to end on this machine")
+    _add_local_arguments(p)
+    p.set_defaults(handler=_local)
+
+    p = sub.add_parser("demo", help="everything local: models, synth, every service, numbers")
+    p.add_argument("--duration", type=float, help="seconds of traffic per service (default 8)")
     p.add_argument("--no-synth", action="store_true", help="skip the CDK synth step")
     p.add_argument(
         "--rebuild-models", action="store_true", help="retrain and compare instead of hash-check"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from serverless_ml.local.kinesis_esm import lambda_record
+from serverless_ml.local.stream_esm import lambda_record
 from serverless_ml.models.iot_data import generate_readings
 from sml_handlers.iot.features import feature_vector, parse_reading
 from tests.function_code.handlers import import_with_model

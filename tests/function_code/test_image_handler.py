@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import struct
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +22,7 @@ from moto import mock_aws
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from serverless_ml.local import image_uploads
 from tests.function_code.handlers import import_with_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,38 +40,9 @@ handler = image_handler()
 DIGITS = load_digits()
 
 
-def digit_png(index: int, *, fmt: str = "PNG", scale: int = 8) -> bytes:
-    """A load_digits() sample as an upload: dark ink on white paper, scaled up."""
-    pixels = (255 - DIGITS.images[index] * 255 / 16).astype(np.uint8)
-    image = Image.fromarray(pixels, mode="L").resize((8 * scale, 8 * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    image.convert("RGB" if fmt == "JPEG" else "L").save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-def row_png(indices: list[int], *, gap: int = 24, scale: int = 8) -> bytes:
-    """A scanned form field: several digits side by side with blank gaps."""
-    cells = [Image.open(io.BytesIO(digit_png(i, scale=scale))) for i in indices]
-    width = sum(c.width for c in cells) + gap * (len(cells) + 1)
-    row = Image.new("L", (width, cells[0].height + 2 * gap), 255)
-    x = gap
-    for cell in cells:
-        row.paste(cell, (x, gap))
-        x += cell.width + gap
-    buffer = io.BytesIO()
-    row.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def huge_png(width: int, height: int) -> bytes:
-    """A tiny file that declares ``width x height`` pixels (a decompression bomb's header)."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+digit_png = image_uploads.digit_image  # a digit as a phone would save it, scaled up
+row_png = image_uploads.digit_row  # a scanned form field: digits side by side
+huge_png = image_uploads.declared_png  # a tiny file declaring huge dimensions
 
 
 def gif_bytes() -> bytes:

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from serverless_ml.local.kinesis_esm import (
+from serverless_ml.local.stream_esm import (
     EsmSettings,
+    handler_invoke,
     lambda_record,
     read_shard,
     run_shard,
@@ -109,7 +110,7 @@ def test_every_good_record_scored_once_every_poison_record_on_the_failure_queue(
     monkeypatch.setattr(iot, "parse_records", observed)
     run = run_shard(
         records,
-        lambda event: iot.handler(event, None),
+        handler_invoke(lambda event: iot.handler(event, None)),
         SETTINGS,
         on_failure=sqs_destination(aws.sqs, stream.dlq),
         shard_id=stream.shard_id,
@@ -175,7 +176,9 @@ def test_bisect_isolates_an_all_poison_batch() -> None:
         for i in range(4)
     ]
     sent: list[dict[str, Any]] = []
-    run = run_shard(records, handler, EsmSettings(batch_size=4), on_failure=sent.append)
+    run = run_shard(
+        records, handler_invoke(handler), EsmSettings(batch_size=4), on_failure=sent.append
+    )
     assert run.completed == []
     assert [m["KinesisBatchInfo"]["startSequenceNumber"] for m in sent] == [
         "100",

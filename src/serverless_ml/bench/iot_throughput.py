@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
-from serverless_ml.local.kinesis_esm import lambda_record
+from serverless_ml.local.stream_esm import lambda_record
 from serverless_ml.models.iot_data import generate_readings
 from sml_handlers.runtime import env as handler_env
 

@@ -29,6 +29,22 @@ class IsolatedRunError(RuntimeError):
     """The child process failed; the message carries its exit code and stderr."""
 
 
+def isolated_command(python: str, bundle: Path, code: str) -> list[str]:
+    """The argv that runs ``code`` with ``python`` seeing only ``bundle`` (and the stdlib)."""
+    return [python, "-I", "-B", "-c", _PRELUDE.format(root=str(bundle)) + code]
+
+
+def isolated_environment(bundle: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's whole environment: a minimal base, ``LAMBDA_TASK_ROOT``, then ``env``."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(bundle),
+        **(env or {}),
+    }
+
+
 def run_isolated(
     python: str,
     bundle: Path,
@@ -38,19 +54,11 @@ def run_isolated(
     timeout_s: float = RUN_TIMEOUT_S,
 ) -> dict[str, Any]:
     """Run ``code`` with ``python`` seeing only ``bundle``; return its last stdout line as JSON."""
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LAMBDA_TASK_ROOT": str(bundle),
-        **(env or {}),
-    }
-    script = _PRELUDE.format(root=str(bundle)) + code
     completed = subprocess.run(
-        [python, "-I", "-B", "-c", script],
+        isolated_command(python, bundle, code),
         capture_output=True,
         text=True,
-        env=environment,
+        env=isolated_environment(bundle, env),
         cwd=bundle,
         timeout=timeout_s,
         check=False,

@@ -1,9 +1,7 @@
 """Lambda events shaped like the ones AWS delivers, for the local runner and the handler tests.
 
-HTTP API payload format 2.0, from the example in
-https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
-Lambda function URL request, from the example in
-https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-request-payload
+HTTP API payload format 2.0 and Lambda function URL requests are built by the local HTTP front
+(``serverless_ml.local.http_front``, which cites the documentation) from a sample request.
 DynamoDB stream batches are read from a real table's stream (moto here) and wrapped the way
 Lambda's event source mapping delivers them (example event in
 https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html): each record gains ``eventSourceARN``
@@ -13,14 +11,19 @@ and ``ApproximateCreationDateTime`` becomes epoch seconds.
 from __future__ import annotations
 
 import base64
-import copy
-import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-STREAM_RECORD_VERSION: Final = "1.1"  # what Lambda's DynamoDB event example carries
+from serverless_ml.core.plan_types import HttpPlan
+from serverless_ml.local.http_front import endpoint_domain, http_api_event
+from serverless_ml.local.http_server import LocalRequest
+from serverless_ml.local.stream_esm import DYNAMODB_RECORD_VERSION, dynamodb_lambda_record
+
+STREAM_RECORD_VERSION: Final = DYNAMODB_RECORD_VERSION
 GET_RECORDS_LIMIT: Final = 1000  # the DynamoDB Streams GetRecords maximum
+SAMPLE_TIME_S: Final = 1583348638.390  # the documentation's timeEpoch
+SAMPLE_REQUEST_ID: Final = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
 
 def http_event(
@@ -31,57 +34,50 @@ def http_event(
     base64_body: bool = False,
 ) -> dict[str, Any]:
     """An HTTP API 2.0 (``kind="http_api"``), function URL (``"function_url"``) or API Gateway
-    REST proxy, payload 1.0 (``"rest_api"``) request."""
+    REST proxy, payload 1.0 (``"rest_api"``) request: ``method /score`` with a JSON body.
+
+    The first two are what the local HTTP front sends (``http_front.http_api_event``) for the
+    documentation's sample request; ``base64_body`` sends the text base64-encoded."""
     if base64_body and body is not None:
         body = base64.b64encode(body.encode("utf-8")).decode("ascii")
     if kind == "rest_api":
         return _rest_event(body, method=method, base64_body=base64_body)
-    extra: dict[str, Any]
-    if kind == "http_api":
-        domain, route = "id.execute-api.us-east-1.amazonaws.com", "POST /score"
-        extra = {"apiId": "api-id", "domainPrefix": "id", "stage": "$default"}
-    elif kind == "function_url":
-        domain, route = "abcdefg.lambda-url.us-east-1.on.aws", "$default"
-        extra = {
-            "apiId": "abcdefg",
-            "domainPrefix": "abcdefg",
-            "stage": "$default",
-            "authorizer": {"iam": {"accessKey": "AKIA...", "accountId": "111122223333"}},
-        }
-    else:
+    if kind not in ("http_api", "function_url"):
         raise ValueError(f"kind must be 'http_api' or 'function_url', got {kind!r}")
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route,
-        "rawPath": "/score",
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            "host": domain,
-            "user-agent": "curl/8.5.0",
-            "x-forwarded-proto": "https",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "domainName": domain,
-            "http": {
-                "method": method,
-                "path": "/score",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "192.0.2.1",
-                "userAgent": "curl/8.5.0",
-            },
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "routeKey": route,
-            "time": "12/Mar/2020:19:03:58 +0000",
-            "timeEpoch": 1583348638390,
-            **extra,
-        },
-        "isBase64Encoded": base64_body,
-    }
+    plan = _sample_endpoint(kind)
+    headers = (
+        ("content-type", "application/json"),
+        ("host", endpoint_domain(plan)),
+        ("user-agent", "curl/8.5.0"),
+        ("x-forwarded-proto", "https"),
+    )
+    request = LocalRequest(method, "/score", headers=headers, client_ip="192.0.2.1")
+    event = http_api_event(
+        request, plan, payload_version="2.0", now=SAMPLE_TIME_S, request_id=SAMPLE_REQUEST_ID
+    )
     if body is not None:
-        event["body"] = body
+        event.update(body=body, isBase64Encoded=base64_body)
     return event
+
+
+def _sample_endpoint(kind: str) -> HttpPlan:
+    """``POST /score``: an HTTP API without auth, or a function URL with IAM auth."""
+    return HttpPlan(
+        key="score",
+        endpoint=kind,
+        name="sample",
+        payload_format_version="2.0",
+        stage_name="$default",
+        method="POST",
+        path="/score",
+        auth="iam" if kind == "function_url" else "none",
+        cors_origins=(),
+        throttle_rate_per_s=100,
+        throttle_burst=50,
+        access_log_group_name=None,
+        access_log_format=None,
+        access_log_retention_days=30,
+    )
 
 
 def _rest_event(body: str | None, *, method: str, base64_body: bool) -> dict[str, Any]:
@@ -161,16 +157,8 @@ def stream_records(streams: Any, stream_arn: str) -> Iterator[dict[str, Any]]:
 
 
 def as_lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A GetRecords record as Lambda delivers it: plus ``eventSourceARN``, epoch-second times,
-    JSON round-tripped."""
-    delivered = copy.deepcopy(dict(record))
-    delivered["eventVersion"] = STREAM_RECORD_VERSION
-    delivered["eventSourceARN"] = stream_arn
-    created = delivered["dynamodb"].get("ApproximateCreationDateTime")
-    if created is not None and hasattr(created, "timestamp"):
-        delivered["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
-    result: dict[str, Any] = json.loads(json.dumps(delivered))
-    return result
+    """A GetRecords record as Lambda delivers it (``stream_esm.dynamodb_lambda_record``)."""
+    return dynamodb_lambda_record(record, stream_arn=stream_arn)
 
 
 def stream_batches(records: Sequence[Mapping[str, Any]], batch_size: int) -> list[dict[str, Any]]:
