@@ -140,13 +140,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
+    from serverless_ml.local.moto_server import LocalRunError
     from serverless_ml.local.runner import RunOptions, run_local
     from serverless_ml.local.services import LOCAL_SERVICES
     from serverless_ml.local.services.base import ServiceOptions
     from serverless_ml.local.traffic import Burst, PatternError
+    from serverless_ml.spec import ConcurrencyPlan
 
     if args.all == bool(args.scenario):
         print("error: name a SCENARIO or give --all", file=sys.stderr)
+        return 2
+    if args.all and args.concurrency_plan:
+        print("error: a --concurrency-plan is one function's: name its SCENARIO", file=sys.stderr)
         return 2
     try:
         options = RunOptions(
@@ -156,6 +161,11 @@ def _local(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             keep_alive_s=args.keep_alive,
             endpoint=args.endpoint,
+            concurrency_plan=(
+                ConcurrencyPlan.from_json_file(args.concurrency_plan)
+                if args.concurrency_plan
+                else None
+            ),
             out=Path(args.out),
             serve=args.serve,
             progress=not args.no_progress,
@@ -170,6 +180,9 @@ def _local(args: argparse.Namespace) -> int:
     scenarios = list(LOCAL_SERVICES) if args.all else [args.scenario]
     try:
         runs = run_local(scenarios, options)
+    except (ValueError, LocalRunError) as exc:  # cannot run as asked, or no AWS to run on
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\nstopped: every worker, front and server shut down", file=sys.stderr)
         return 130
@@ -199,6 +212,10 @@ def _add_local_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--payload-version", choices=("1.0", "2.0"), help="HTTP API payload format to send"
+    )
+    p.add_argument(
+        "--concurrency-plan",
+        help="a ConcurrencyPlan JSON (serverless-ml plan's output) instead of the defaults",
     )
     p.add_argument("--out", default="local-runs", help="where plots and logs go")
     p.add_argument("--serve", action="store_true", help="keep the fronts up until Ctrl-C")

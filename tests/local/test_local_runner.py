@@ -16,10 +16,12 @@ import pytest
 
 from serverless_ml.local import runner
 from serverless_ml.local.environment import Environment
+from serverless_ml.local.moto_server import moto_server
 from serverless_ml.local.runner import RunOptions, ScenarioRun, run_local
 from serverless_ml.local.services.base import ServiceOptions
 from serverless_ml.local.services.fraud import FraudService
 from serverless_ml.local.traffic import Burst
+from serverless_ml.spec import ConcurrencyPlan, Warmer
 
 pytestmark = pytest.mark.slow
 
@@ -166,3 +168,42 @@ def test_options_are_plain_data() -> None:
     assert runner.warmer_period_s("rate(5 minutes)") == 300.0
     assert runner.warmer_period_s("rate(1 hour)") == 3600.0
     assert runner.warmer_period_s("cron(0 7 ? * MON-FRI *)") is None
+
+
+def test_a_concurrency_plan_with_warmers(tmp_path: Path) -> None:
+    """The planner's choice instead of the default: on demand with a warmer of 2 targets. The
+    warmer's pings start two environments before any traffic, the image function answers them
+    without inference, and the traffic then finds them warm."""
+    plan = ConcurrencyPlan.on_demand(warmer=Warmer(rate_minutes=5, concurrency=2))
+    run, printed = _run(
+        "image-processing", tmp_path, concurrency_plan=plan, rate_per_s=2.0, duration_s=3.0
+    )
+    assert run.ok, "\n".join(printed)
+    assert run.function.by_source["warmer"] == 2
+    assert run.function.cold_starts == 2  # the warmer's; the uploads found them warm
+    assert run.function.provisioned_inits == 0
+
+
+def test_a_concurrency_plan_with_provisioned_environments(tmp_path: Path) -> None:
+    plan = ConcurrencyPlan.static(2)
+    run, printed = _run("iot-anomaly", tmp_path, concurrency_plan=plan, rate_per_s=2.0)
+    assert run.ok, "\n".join(printed)
+    assert run.function.provisioned_inits == 2
+
+
+def test_another_endpoint_gets_its_resources_deleted(tmp_path: Path) -> None:
+    """``--endpoint URL`` (here a second moto server standing in for LocalStack): the run
+    creates the service's resources there and deletes them when it ends."""
+    import boto3
+
+    with moto_server() as url:
+        run, printed = _run("edge-personalization", tmp_path, endpoint=url, rate_per_s=4.0)
+        assert run.ok, "\n".join(printed)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        assert s3.list_buckets()["Buckets"] == []

@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from serverless_ml.core.limits import PRICE_GB_S, PRICE_REQUEST_PER_MILLION
+from serverless_ml.core.limits import (
+    EDGE_PRICE_GB_S,
+    EDGE_PRICE_REQUEST_PER_MILLION,
+    PRICE_GB_S,
+    PRICE_REQUEST_PER_MILLION,
+)
 from serverless_ml.local import records
 from serverless_ml.local.records import InitRecord, InvokeRecord
 from serverless_ml.local.run_summary import FunctionFigures, figure_lines, figures
@@ -123,6 +128,16 @@ def test_billed_and_cost_include_init(architecture: str) -> None:
     gb_s = BILLED_WITH_INIT / 1000 * 2048 / 1024
     expected = 10 * PRICE_REQUEST_PER_MILLION / 1e6 + gb_s * PRICE_GB_S[architecture]
     assert math.isclose(f.cost_usd, expected, rel_tol=1e-12)
+
+
+@pytest.mark.usefixtures("init_billed")
+def test_an_edge_function_costs_lambda_at_edge_prices() -> None:
+    f = figures(FN, INITS, INVOKES, architecture="x86_64", elapsed_s=5.0, edge=True)
+    gb_s = BILLED_WITH_INIT / 1000 * 2048 / 1024
+    expected = 10 * EDGE_PRICE_REQUEST_PER_MILLION / 1e6 + gb_s * EDGE_PRICE_GB_S
+    assert math.isclose(f.cost_usd, expected, rel_tol=1e-12)
+    assert f.cost_usd > _figures("x86_64").cost_usd
+    assert "at Lambda@Edge prices" in figure_lines(f)[2]
 
 
 def test_x86_costs_more_than_arm(init_billed: None) -> None:

@@ -98,6 +98,9 @@ PRICE_PC_HELD_GB_S: Final = {"x86_64": 0.0000041667, "arm64": 0.0000033334}
 PRICE_PC_RUNNING_GB_S: Final = {"x86_64": 0.0000097222, "arm64": 0.0000077778}
 PRICE_SNAPSTART_CACHE_GB_S: Final = 0.0000015046  # 3-hour minimum per published version
 PRICE_SNAPSTART_RESTORE_GB: Final = 0.0001397998
+# Lambda@Edge (same page, "Lambda@Edge pricing"): no free tier, x86_64 only.
+EDGE_PRICE_REQUEST_PER_MILLION: Final = 0.60
+EDGE_PRICE_GB_S: Final = 0.00005001
 SNAPSTART_CACHE_MIN_S: Final = 3 * 3600
 # INIT is billed like duration for on-demand zip functions on managed runtimes since 2025-08-01
 # (https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/).

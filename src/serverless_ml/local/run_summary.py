@@ -7,7 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from serverless_ml.bench.figures import percentile
-from serverless_ml.core.limits import PRICE_GB_S, PRICE_REQUEST_PER_MILLION
+from serverless_ml.core.limits import (
+    EDGE_PRICE_GB_S,
+    EDGE_PRICE_REQUEST_PER_MILLION,
+    PRICE_GB_S,
+    PRICE_REQUEST_PER_MILLION,
+)
 from serverless_ml.local.records import ON_DEMAND, PROVISIONED, InitRecord, InvokeRecord
 
 
@@ -29,7 +34,8 @@ class FunctionFigures:
     environments: int
     max_memory_used_mb: int
     billed_ms: int
-    cost_usd: float  # requests + billed GB-seconds at on-demand prices (arm64 unless told)
+    cost_usd: float  # requests + billed GB-seconds at ``prices`` for the architecture
+    prices: str = "on-demand"  # or "Lambda@Edge"
 
 
 def _p(values: Sequence[float], fraction: float) -> float | None:
@@ -43,8 +49,9 @@ def figures(
     *,
     architecture: str,
     elapsed_s: float,
+    edge: bool = False,
 ) -> FunctionFigures:
-    """Everything the summary prints for one function."""
+    """Everything the summary prints for one function (``edge``: at Lambda@Edge prices)."""
     mine = [r for r in invokes if r.function == function]
     ran = [r for r in mine if not r.throttled]
     warm = [r.duration_ms for r in ran if not r.cold and r.error_type is None]
@@ -56,7 +63,11 @@ def figures(
     ]
     billed = sum(r.billed_ms for r in ran)
     memory_gb = (ran[0].memory_mb if ran else 0) / 1024
-    price = PRICE_GB_S.get(architecture, PRICE_GB_S["arm64"])
+    if edge:
+        per_request, price = EDGE_PRICE_REQUEST_PER_MILLION / 1e6, EDGE_PRICE_GB_S
+    else:
+        per_request = PRICE_REQUEST_PER_MILLION / 1e6
+        price = PRICE_GB_S.get(architecture, PRICE_GB_S["arm64"])
     return FunctionFigures(
         function=function,
         invocations=len(ran),
@@ -76,7 +87,8 @@ def figures(
         environments=len({r.environment for r in ran}),
         max_memory_used_mb=max((r.max_memory_used_mb for r in ran), default=0),
         billed_ms=billed,
-        cost_usd=len(ran) * PRICE_REQUEST_PER_MILLION / 1e6 + billed / 1000 * memory_gb * price,
+        cost_usd=len(ran) * per_request + billed / 1000 * memory_gb * price,
+        prices="Lambda@Edge" if edge else "on-demand",
     )
 
 
@@ -97,5 +109,5 @@ def figure_lines(f: FunctionFigures) -> list[str]:
         f"cold request p50 {_ms(f.cold_p50_ms)} (INIT + invoke)",
         f"warm duration p50 {_ms(f.warm_p50_ms)}, p99 {_ms(f.warm_p99_ms)}; max memory used "
         f"{f.max_memory_used_mb} MB; billed {f.billed_ms / 1000:.1f} s = ${f.cost_usd:.6f} "
-        "at on-demand prices",
+        f"at {f.prices} prices",
     ]

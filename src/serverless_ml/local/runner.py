@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import re
 import sys
 import threading
@@ -31,13 +32,14 @@ from serverless_ml.local.aws_resources import (
 from serverless_ml.local.bundles import scratch_dir
 from serverless_ml.local.function_runtime import capacity, runnable_function
 from serverless_ml.local.latency_plot import plot_latency
-from serverless_ml.local.moto_server import moto_server
+from serverless_ml.local.moto_server import LocalRunError, moto_server
 from serverless_ml.local.records import Recorder
 from serverless_ml.local.run_summary import FunctionFigures, figure_lines, figures
 from serverless_ml.local.services import LOCAL_SERVICES, local_service
 from serverless_ml.local.services.base import LocalService, ServiceContext, ServiceOptions
 from serverless_ml.local.traffic import Burst, Pattern, SendStats, send_on_schedule
 from serverless_ml.local.worker_child import FUNCTION_ARN_ENV
+from serverless_ml.spec import ConcurrencyPlan
 
 REGION: Final = "us-east-1"  # the edge function's region, and moto's default
 REAL_AWS: Final = "aws"  # --endpoint aws: the account the default credentials reach
@@ -45,6 +47,7 @@ MOTO_CREDENTIALS: Final = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KE
 IDLE_CHECKS: Final = 3  # consecutive quiet checks before the run counts as drained
 DRAIN_STEP_S: Final = 0.25
 PROGRESS_EVERY_S: Final = 1.0
+WARMER_INVOKE: Final = {"source": "warmer", "wait": True}  # EventBridge invokes async: queued
 _RATE: Final = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours)\)$")
 
 Echo = Callable[[str], None]
@@ -60,6 +63,7 @@ class RunOptions:
     concurrency: int | None = None  # environments per function (default: the local default)
     keep_alive_s: float = 60.0
     endpoint: str | None = None  # None: moto's server; "aws": real AWS; else a URL
+    concurrency_plan: ConcurrencyPlan | None = None  # instead of the services' defaults
     out: Path = Path("local-runs")
     serve: bool = False  # keep the fronts up after the traffic until Ctrl-C
     progress: bool = True
@@ -104,16 +108,23 @@ def warmer_period_s(schedule: str) -> float | None:
 
 
 def _warm(service: LocalService, stop: threading.Event) -> None:
-    """The warmer rule: its input at the start of the run, then once per period."""
+    """The warmer rule: its input to each of its targets at once (one environment each), at the
+    start of the run and then once per period."""
     warmer = service.warmer
     if warmer is None:
         return
-    import json
-
     event = json.loads(warmer.input_json)
     period = warmer_period_s(warmer.schedule)
+    pool = service.ctx.pool
     while not stop.is_set():
-        service.ctx.pool.invoke(dict(event), source="warmer", wait=False)
+        pings = [
+            threading.Thread(target=pool.invoke, args=(dict(event),), kwargs=WARMER_INVOKE)
+            for _ in warmer.target_ids
+        ]
+        for ping in pings:
+            ping.start()
+        for ping in pings:
+            ping.join()
         if period is None or stop.wait(period):
             return
 
@@ -209,7 +220,7 @@ def run_scenario(
     echo: Echo,
 ) -> ScenarioRun:
     """Run one reference service against ``endpoint`` (module docstring)."""
-    service = local_service(scenario)
+    service = local_service(scenario, options.concurrency_plan)
     pattern = options.pattern
     recorder = Recorder()
     stop = threading.Event()
@@ -286,6 +297,7 @@ def run_scenario(
             invokes,
             architecture=service.function.architecture,
             elapsed_s=elapsed,
+            edge=service.edge,
         )
         plot = plot_latency(
             invokes,
@@ -323,17 +335,26 @@ def aws_endpoint(endpoint: str | None, log_path: Path) -> Iterator[tuple[Any, st
     is None, the default AWS endpoints for ``"aws"``, else the given URL."""
     import boto3
 
+    def local_session() -> Any:  # moto and LocalStack accept any credentials
+        return boto3.session.Session(
+            aws_access_key_id=MOTO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=MOTO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=REGION,
+        )
+
     if endpoint is None:
         with moto_server(log_path=log_path) as moto_url:
-            session = boto3.session.Session(
-                aws_access_key_id=MOTO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=MOTO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                region_name=REGION,
-            )
-            yield session, moto_url, MOTO_ACCOUNT_ID
+            yield local_session(), moto_url, MOTO_ACCOUNT_ID
         return
     session = boto3.session.Session(region_name=REGION)
     url = None if endpoint == REAL_AWS else endpoint
+    if session.get_credentials() is None:
+        if url is None:
+            raise LocalRunError(
+                "--endpoint aws: no AWS credentials found (set AWS_PROFILE or the AWS_* "
+                "variables, or run `aws configure`)"
+            )
+        session = local_session()
     yield session, url, account_of(session, url)
 
 

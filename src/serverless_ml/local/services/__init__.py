@@ -7,33 +7,39 @@ from collections.abc import Callable
 from typing import Final
 
 from serverless_ml.local.services.base import LocalService
+from serverless_ml.spec import ConcurrencyPlan
 
 
-def _fraud() -> LocalService:
+def _fraud(concurrency: ConcurrencyPlan | None) -> LocalService:
     from serverless_ml.local.services.fraud import FraudService
 
-    return FraudService()
+    return FraudService(concurrency)
 
 
-def _iot() -> LocalService:
+def _iot(concurrency: ConcurrencyPlan | None) -> LocalService:
     from serverless_ml.local.services.iot import IoTService
 
-    return IoTService()
+    return IoTService(concurrency)
 
 
-def _image() -> LocalService:
+def _image(concurrency: ConcurrencyPlan | None) -> LocalService:
     from serverless_ml.local.services.image import ImageService
 
-    return ImageService()
+    return ImageService(concurrency)
 
 
-def _edge() -> LocalService:
+def _edge(concurrency: ConcurrencyPlan | None) -> LocalService:
     from serverless_ml.local.services.edge import EdgeService
 
+    if concurrency is not None:
+        raise ValueError(
+            "edge-personalization: Lambda@Edge has no provisioned concurrency or warmers; "
+            "run it without --concurrency-plan"
+        )
     return EdgeService()
 
 
-LOCAL_SERVICES: Final[dict[str, Callable[[], LocalService]]] = {
+LOCAL_SERVICES: Final[dict[str, Callable[[ConcurrencyPlan | None], LocalService]]] = {
     "fraud-detection": _fraud,
     "iot-anomaly": _iot,
     "image-processing": _image,
@@ -42,10 +48,12 @@ LOCAL_SERVICES: Final[dict[str, Callable[[], LocalService]]] = {
 """Every reference service, in the order ``--all`` and ``make demo`` run them."""
 
 
-def local_service(scenario: str) -> LocalService:
+def local_service(scenario: str, concurrency: ConcurrencyPlan | None = None) -> LocalService:
+    """The service, with ``concurrency`` instead of its default capacity plan when given."""
     try:
-        return LOCAL_SERVICES[scenario]()
+        make = LOCAL_SERVICES[scenario]
     except KeyError:
         raise ValueError(
             f"unknown scenario {scenario!r}: choose one of {', '.join(LOCAL_SERVICES)}"
         ) from None
+    return make(concurrency)

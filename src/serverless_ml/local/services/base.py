@@ -54,6 +54,7 @@ class LocalService(ABC):
 
     scenario: str
     unit: str = "requests"  # what one traffic item is, for the summary
+    edge: bool = False  # a Lambda@Edge function (its own prices)
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ def page_body(variant: str | None, page: str) -> bytes:
 class EdgeService(LocalService):
     scenario = "edge-personalization"
     unit = "page views"
+    edge = True
 
     def __init__(self) -> None:
         plan: EdgeServicePlan = build_personalization_plan(edge_personalization())

@@ -21,6 +21,7 @@ from serverless_ml.local.services.base import ServiceResults
 from serverless_ml.local.services.streaming import StreamFedService, unreported
 from serverless_ml.local.tables import scan
 from serverless_ml.reference.scenarios import fraud_detection
+from serverless_ml.spec import ConcurrencyPlan
 from sml_handlers.fraud.features import DECISIONS
 from sml_handlers.runtime import env
 
@@ -45,8 +46,8 @@ class FraudService(StreamFedService):
     scenario = "fraud-detection"
     unit = "transactions"
 
-    def __init__(self) -> None:
-        super().__init__(build_plan(fraud_detection()))
+    def __init__(self, concurrency: ConcurrencyPlan | None = None) -> None:
+        super().__init__(build_plan(fraud_detection(concurrency=concurrency)))
         self.url = ""
         self.statuses: Counter[str] = Counter()
         self.decisions: Counter[str] = Counter()

@@ -25,6 +25,7 @@ from serverless_ml.local.services.base import (
 )
 from serverless_ml.local.tables import scan
 from serverless_ml.reference.scenarios import image_processing
+from serverless_ml.spec import ConcurrencyPlan
 from sml_handlers.runtime import env
 
 UNREADABLE_EVERY: Final = 25  # every 25th upload is a file the handler must refuse
@@ -37,8 +38,8 @@ class ImageService(LocalService):
     scenario = "image-processing"
     unit = "uploads"
 
-    def __init__(self) -> None:
-        plan: ServicePlan = build_plan(image_processing())
+    def __init__(self, concurrency: ConcurrencyPlan | None = None) -> None:
+        plan: ServicePlan = build_plan(image_processing(concurrency=concurrency))
         super().__init__(
             plan.function, plan.resources, provisioned=plan.alias.provisioned, warmer=plan.warmer
         )

@@ -16,6 +16,7 @@ from serverless_ml.local.services.base import ServiceResults, queue_messages
 from serverless_ml.local.services.streaming import StreamFedService, unreported
 from serverless_ml.local.tables import scan
 from serverless_ml.reference.scenarios import iot_anomaly_detection
+from serverless_ml.spec import ConcurrencyPlan
 from sml_handlers.runtime import env
 
 READINGS_PER_SEND: Final = 25  # one PutRecords call carries this many readings
@@ -30,8 +31,8 @@ class IoTService(StreamFedService):
     scenario = "iot-anomaly"
     unit = f"PutRecords calls of {READINGS_PER_SEND} readings"
 
-    def __init__(self) -> None:
-        super().__init__(build_plan(iot_anomaly_detection()))
+    def __init__(self, concurrency: ConcurrencyPlan | None = None) -> None:
+        super().__init__(build_plan(iot_anomaly_detection(concurrency=concurrency)))
         self.lock = threading.Lock()
         self.sent: Counter[str] = Counter()
         self.readings: list[dict[str, Any]] = []
