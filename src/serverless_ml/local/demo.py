@@ -194,7 +194,7 @@ def _ms(value: float | None) -> str:
 
 
 def summary_table(runs: list[ScenarioRun]) -> list[str]:
-    """One row per service: what ran, how fast, what it cost."""
+    """One row per service: what ran and how fast, then what it wrote and where bad input went."""
     header = (
         f"{'service':<21}{'invokes':>8}{'cold':>5}{'INIT p50':>10}{'warm p50':>10}"
         f"{'warm p99':>10}{'errors':>7}{'throttled':>10}{'cost $':>11}"
@@ -207,9 +207,11 @@ def summary_table(runs: list[ScenarioRun]) -> list[str]:
             f"{_ms(f.warm_p50_ms):>10}{_ms(f.warm_p99_ms):>10}{sum(f.errors.values()):>7}"
             f"{f.throttles:>10}{f.cost_usd:>11.6f}"
         )
+    rows.append("")
+    rows += [f"{run.scenario:<21}results: {run.written}; bad input: {run.failures}" for run in runs]
     rows.append(
-        "(times in ms; INIT = a fresh environment importing the handler; errors = "
-        "invokes that failed, poison included on purpose)"
+        "(ms; INIT: a fresh environment importing the handler; errors: invokes that raised, "
+        "timed out or crashed; poison is reported per record, not as errors)"
     )
     return rows
 

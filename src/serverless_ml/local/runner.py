@@ -90,6 +90,8 @@ class ScenarioRun:
     checks: list[tuple[bool, str]]
     function: FunctionFigures
     service_figures: dict[str, Any]
+    written: str
+    failures: str
     notes: list[str]
     plot: Path | None
     log_path: Path
@@ -318,6 +320,8 @@ def run_scenario(
         checks=results.checks,
         function=function_figures,
         service_figures=results.figures,
+        written=results.written,
+        failures=results.failures,
         notes=notes,
         plot=plot,
         log_path=runnable.log_path,

@@ -44,6 +44,8 @@ class ServiceResults:
     lines: list[str] = field(default_factory=list)
     checks: list[tuple[bool, str]] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
+    written: str = "-"  # what the function wrote, in a few words (the demo's summary row)
+    failures: str = "-"  # the bad input and where it went, in a few words
 
     def check(self, ok: bool, text: str) -> None:
         self.checks.append((ok, text))

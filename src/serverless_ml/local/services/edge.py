@@ -149,4 +149,6 @@ class EdgeService(LocalService):
             self.mismatched == 0, f"the page asked for was served ({self.mismatched} not)"
         )
         results.figures.update(statuses=dict(self.statuses), variants=dict(self.served))
+        results.written = f"{personalized} variant pages served"
+        results.failures = f"{sent - ok} non-200"
         return results

@@ -183,6 +183,11 @@ class FraudService(StreamFedService):
         results.figures.update(
             http=dict(self.statuses), decisions=len(decided), good=len(self.stream_good)
         )
+        results.written = f"{len(decided)} decisions written, {http_ok} HTTP answers"
+        results.failures = (
+            f"{self.statuses['poison 400']} HTTP 400; {len(self.stream_poison)} stream -> "
+            f"{len(messages)} failure-queue range(s)"
+        )
         return results
 
     def _decisions_table(self) -> str:

@@ -166,6 +166,8 @@ class ImageService(LocalService):
             duplicates=duplicates,
             on_failure=len(failures),
         )
+        results.written = f"{len(by_key)} table rows, {objects} result objects"
+        results.failures = f"{refused} unreadable recorded failed; {len(failures)} to on-failure"
         return results
 
     def _result_objects(self) -> int:

@@ -137,4 +137,6 @@ class IoTService(StreamFedService):
         results.figures.update(
             records=self.sent["records"], anomalies=len(anomalies), alerts=len(alerts)
         )
+        results.written = f"{len(anomalies)} anomalies written, {len(alerts)} alerts published"
+        results.failures = f"{self.sent['poison']} poison -> {len(messages)} failure-queue range(s)"
         return results
