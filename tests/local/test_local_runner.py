@@ -172,11 +172,17 @@ def test_options_are_plain_data() -> None:
 
 def test_a_concurrency_plan_with_warmers(tmp_path: Path) -> None:
     """The planner's choice instead of the default: on demand with a warmer of 2 targets. The
-    warmer's pings start two environments before any traffic, the image function answers them
-    without inference, and the traffic then finds them warm."""
+    warmer's pings start both environments the function may have (``concurrency=2``) before
+    any traffic, the image function answers them without inference, and every upload then
+    finds a warm one."""
     plan = ConcurrencyPlan.on_demand(warmer=Warmer(rate_minutes=5, concurrency=2))
     run, printed = _run(
-        "image-processing", tmp_path, concurrency_plan=plan, rate_per_s=2.0, duration_s=3.0
+        "image-processing",
+        tmp_path,
+        concurrency_plan=plan,
+        concurrency=2,
+        rate_per_s=2.0,
+        duration_s=3.0,
     )
     assert run.ok, "\n".join(printed)
     assert run.function.by_source["warmer"] == 2

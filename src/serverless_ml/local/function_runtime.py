@@ -80,7 +80,6 @@ def runnable_function(
     scratch: Path,
     logs: Path,
     recorder: Recorder,
-    origin: float,
     region: str,
 ) -> RunnableFunction:
     """Build (or reuse) the bundle and make the pool; ``variables`` are the function's own
@@ -112,6 +111,5 @@ def runnable_function(
         memory_mb=function.memory_mb,
         log_format=function.log_format,
         runtime=runtime_version(function),
-        origin=origin,
     )
     return RunnableFunction(local=local, pool=pool, log_path=log_path)

@@ -109,26 +109,28 @@ def warmer_period_s(schedule: str) -> float | None:
     return int(match[1]) * (60.0 if match[2].startswith("minute") else 3600.0)
 
 
-def _warm(service: LocalService, stop: threading.Event) -> None:
-    """The warmer rule: its input to each of its targets at once (one environment each), at the
-    start of the run and then once per period."""
+def _ping(service: LocalService) -> None:
+    """One firing of the warmer rule: its input to each of its targets at once."""
     warmer = service.warmer
     if warmer is None:
         return
     event = json.loads(warmer.input_json)
-    period = warmer_period_s(warmer.schedule)
     pool = service.ctx.pool
-    while not stop.is_set():
-        pings = [
-            threading.Thread(target=pool.invoke, args=(dict(event),), kwargs=WARMER_INVOKE)
-            for _ in warmer.target_ids
-        ]
-        for ping in pings:
-            ping.start()
-        for ping in pings:
-            ping.join()
-        if period is None or stop.wait(period):
-            return
+    pings = [
+        threading.Thread(target=pool.invoke, args=(dict(event),), kwargs=WARMER_INVOKE)
+        for _ in warmer.target_ids
+    ]
+    for ping in pings:
+        ping.start()
+    for ping in pings:
+        ping.join()
+
+
+def _keep_warm(service: LocalService, stop: threading.Event) -> None:
+    """The warmer rule after its first firing: once per period until the run stops."""
+    period = warmer_period_s(service.warmer.schedule) if service.warmer else None
+    while period is not None and not stop.wait(period):
+        _ping(service)
 
 
 def _aws_variables(resources: LocalResources) -> dict[str, str]:
@@ -249,12 +251,10 @@ def run_scenario(
             scratch=scratch,
             logs=out / "logs",
             recorder=recorder,
-            origin=time.monotonic(),
             region=REGION,
         )
         pool = runnable.pool
         exits.callback(pool.close)
-        pool.origin = time.monotonic()  # the plot's zero: after the build
         pool.start()
         context = ServiceContext(
             resources=resources,
@@ -266,8 +266,8 @@ def run_scenario(
         endpoints = service.start(context)
         exits.callback(service.close)
         exits.callback(stop.set)
-        warmer = threading.Thread(target=_warm, args=(service, stop), daemon=True)
-        warmer.start()
+        _ping(service)  # a warmer has been running before the traffic arrives
+        threading.Thread(target=_keep_warm, args=(service, stop), daemon=True).start()
         for line in endpoints:
             echo(f"  {line}")
         arrivals = pattern.arrivals()
