@@ -210,8 +210,9 @@ def summary_table(runs: list[ScenarioRun]) -> list[str]:
     rows.append("")
     rows += [f"{run.scenario:<21}results: {run.written}; bad input: {run.failures}" for run in runs]
     rows.append(
-        "(ms; INIT: a fresh environment importing the handler; errors: invokes that raised, "
-        "timed out or crashed; poison is reported per record, not as errors)"
+        "(ms; INIT: a fresh environment importing the handler; errors: invokes that failed as "
+        "a whole, a stream batch of only poison records among them: poison is otherwise "
+        "reported per record)"
     )
     return rows
 
