@@ -1,4 +1,4 @@
-"""``serverless-ml``: build-models, bundle, synth, plan, bench, local, demo.
+"""``serverless-ml``: build-models, bundle, synth, plan, bench, local, coldstarts, demo.
 
 Each subcommand imports what it needs when it runs, so ``--help`` stays instant and a missing
 extra (cdk, pulumi, models) only matters to the command that needs it.
@@ -129,6 +129,12 @@ def _bench_planner(args: argparse.Namespace) -> int:
     from serverless_ml.planner.bench import main_bench
 
     return main_bench(args)
+
+
+def _coldstarts(args: argparse.Namespace) -> int:
+    from serverless_ml.coldstarts.cli import main_coldstarts
+
+    return main_coldstarts(args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -299,6 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("local", help="run reference services end to end on this machine")
     _add_local_arguments(p)
     p.set_defaults(handler=_local)
+
+    p = sub.add_parser("coldstarts", help="cold starts of a deployed function, from its logs")
+    from serverless_ml.coldstarts.cli import add_coldstarts_arguments
+
+    add_coldstarts_arguments(p)
+    p.set_defaults(handler=_coldstarts)
 
     p = sub.add_parser("demo", help="everything local: models, synth, every service, numbers")
     p.add_argument("--duration", type=float, help="seconds of traffic per service (default 8)")
