@@ -71,9 +71,19 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _bench_cold_start(args: argparse.Namespace) -> int:
+    warm = {} if args.warm_invokes is None else {"warm_invokes": args.warm_invokes}
+    if args.all:
+        from serverless_ml.bench.every_function import (
+            format_every_function_table,
+            run_every_function_bench,
+        )
+
+        every = run_every_function_bench(repeats=args.repeats, **warm)
+        print(json.dumps(every, indent=2) if args.json else format_every_function_table(every))
+        return 0
     from serverless_ml.bench.cold_start import format_cold_start_table, run_cold_start_bench
 
-    result = run_cold_start_bench(repeats=args.repeats)
+    result = run_cold_start_bench(repeats=args.repeats, **warm)
     print(json.dumps(result, indent=2) if args.json else format_cold_start_table(result))
     return 0
 
@@ -260,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = bench_sub.add_parser("cold-start", help="our INIT vs a naive scikit-learn handler")
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--all", action="store_true", help="every reference function against its naive twin"
+    )
+    p.add_argument(
+        "--warm-invokes", type=int, default=None, help="in-process warm invokes per function"
+    )
     p.set_defaults(handler=_bench_cold_start)
     p = bench_sub.add_parser("iot", help="Kinesis batch scoring: records/s, batched vs one by one")
     p.add_argument("--repeats", type=int, default=5)
