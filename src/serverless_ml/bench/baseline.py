@@ -31,6 +31,7 @@ from serverless_ml.bundling.bytecode import compile_tree
 from serverless_ml.bundling.trim import tree_bytes
 from serverless_ml.bundling.wheels import install_wheels
 from serverless_ml.spec.model import ARTIFACTS_ROOT
+from sml_handlers.runtime import env
 
 # Part of every cache key: bump when the twins' layout or content rules change.
 BASELINE_LAYOUT: Final = 4
@@ -70,7 +71,11 @@ class Twin:
         )
 
     def handler(self) -> str:
-        return Template(self.handler_source).substitute(self.constants())
+        variables = {  # the names our handlers read, so the twin runs in the same environment
+            "results_table_variable": env.RESULTS_TABLE,
+            "alert_topic_variable": env.ALERT_TOPIC_ARN,
+        }
+        return Template(self.handler_source).substitute({**variables, **self.constants()})
 
 
 @dataclass(frozen=True)

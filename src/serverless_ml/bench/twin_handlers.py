@@ -57,8 +57,8 @@ from sml_handlers.iot.features import feature_vector, parse_reading
 model = joblib.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "model.joblib"))
 dynamodb = boto3.client("dynamodb")
 sns = boto3.client("sns")
-TABLE = os.environ["SML_RESULTS_TABLE"]
-TOPIC = os.environ["SML_ALERT_TOPIC_ARN"]
+TABLE = os.environ["$results_table_variable"]
+TOPIC = os.environ["$alert_topic_variable"]
 
 
 def handler(event, context):
@@ -105,7 +105,7 @@ weights = np.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "mode
 params = {name: weights[name].astype(np.float64) for name in weights.files}
 s3 = boto3.client("s3")
 dynamodb = boto3.client("dynamodb")
-TABLE = os.environ["SML_RESULTS_TABLE"]
+TABLE = os.environ["$results_table_variable"]
 
 
 def conv(x, w, b):
