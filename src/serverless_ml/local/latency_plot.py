@@ -20,8 +20,8 @@ def _pyplot() -> Any:
 
 
 def plot_latency(invokes: Sequence[InvokeRecord], path: Path, *, title: str) -> Path:
-    """One panel per function: each invoke's duration (warm dots, cold starts as red crosses at
-    INIT + duration), log scale; throttles as ticks on the time axis."""
+    """One panel per function: each invoke's duration (warm dots coloured by event source, cold
+    starts as red crosses at INIT + duration), log scale; throttles as ticks on the time axis."""
     plt = _pyplot()
     functions = sorted({r.function for r in invokes})
     figure, axes = plt.subplots(
@@ -32,13 +32,15 @@ def plot_latency(invokes: Sequence[InvokeRecord], path: Path, *, title: str) -> 
         warm = [r for r in mine if not r.cold and not r.throttled]
         cold = [r for r in mine if r.cold]
         throttled = [r for r in mine if r.throttled]
-        axis.scatter(
-            [r.at_s for r in warm],
-            [max(r.duration_ms, 0.01) for r in warm],
-            s=6,
-            alpha=0.6,
-            label=f"warm ({len(warm)})",
-        )
+        for source in sorted({r.source for r in warm}):  # one colour per event source
+            runs = [r for r in warm if r.source == source]
+            axis.scatter(
+                [r.at_s for r in runs],
+                [max(r.duration_ms, 0.01) for r in runs],
+                s=6,
+                alpha=0.6,
+                label=f"warm {source} ({len(runs)})",
+            )
         axis.scatter(
             [r.at_s for r in cold],
             [(r.init_ms or 0.0) + r.duration_ms for r in cold],
