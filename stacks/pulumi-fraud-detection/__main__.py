@@ -8,13 +8,14 @@ bundled (and cached by content hash) while the program runs.
 import pulumi
 
 from serverless_ml.pulumi import InferenceService, InferenceServiceArgs
+from serverless_ml.reference import deployment
 from serverless_ml.reference.scenarios import fraud_detection
-from serverless_ml.spec.concurrency import ConcurrencyPlan
 
 # `pulumi config set concurrencyPlan plan-out/plans/<fn>.json` deploys the plan that
-# `serverless-ml plan` chose on your own traffic (default: the scenario's schedule).
-plan_file = pulumi.Config().get("concurrencyPlan")
-concurrency = ConcurrencyPlan.from_json_file(plan_file) if plan_file else None
+# `serverless-ml plan` chose on your own traffic (default: the scenario's schedule). A Managed Instances
+# plan takes its capacity provider from `pulumi config set subnetIds subnet-a,subnet-b` and
+# `securityGroupIds sg-a` (or `capacityProviderArn arn:...`).
+concurrency = deployment.from_pulumi_config(pulumi.Config().get)
 service = InferenceService(
     "fraud-detection", InferenceServiceArgs(spec=fraud_detection(concurrency=concurrency))
 )

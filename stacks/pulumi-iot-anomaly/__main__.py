@@ -8,13 +8,14 @@ deploys.
 import pulumi
 
 from serverless_ml.pulumi import InferenceService, InferenceServiceArgs
+from serverless_ml.reference import deployment
 from serverless_ml.reference.scenarios import iot_anomaly_detection
-from serverless_ml.spec.concurrency import ConcurrencyPlan
 
-# `pulumi config set concurrencyPlan plan-out/concurrency_plan.json` deploys the plan that
-# `serverless-ml plan` chose on your own traffic (default: on-demand).
-plan_file = pulumi.Config().get("concurrencyPlan")
-concurrency = ConcurrencyPlan.from_json_file(plan_file) if plan_file else None
+# `pulumi config set concurrencyPlan plan-out/plans/<fn>.json` deploys the plan that
+# `serverless-ml plan` chose on your own traffic (default: on-demand). A Managed Instances
+# plan takes its capacity provider from `pulumi config set subnetIds subnet-a,subnet-b` and
+# `securityGroupIds sg-a` (or `capacityProviderArn arn:...`).
+concurrency = deployment.from_pulumi_config(pulumi.Config().get)
 service = InferenceService(
     "iot-anomaly", InferenceServiceArgs(spec=iot_anomaly_detection(concurrency=concurrency))
 )

@@ -22,12 +22,14 @@ from serverless_ml.reference.scenarios import (
     edge_personalization,
     fraud_detection,
     image_processing,
+    iot_anomaly_detection,
 )
 from serverless_ml.spec import (
     Acknowledge,
     AlarmSettings,
     AlarmSubscriber,
     AlertTopic,
+    CapacityProvider,
     ConcurrencyPlan,
     DynamoStreamTrigger,
     EdgePersonalizationSpec,
@@ -55,6 +57,17 @@ CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222
 PUBLIC = Acknowledge(
     rule="http-auth", part="http",
     reason="a public storefront scores anonymous checkouts; throttling and WAF front it",
+)  # fmt: skip
+SUBNETS = ("subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002", "subnet-0a1b2c3d4e5f60003")
+SECURITY_GROUP = "sg-0a1b2c3d4e5f60001"
+EXISTING_PROVIDER = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:shared-trusted"
+MANAGED = ConcurrencyPlan.managed_instances(
+    CapacityProvider.new(
+        subnet_ids=SUBNETS, security_group_ids=(SECURITY_GROUP,),
+        allowed_instance_types=("m7g.large", "m7g.xlarge"), max_vcpu=64,
+        target_cpu_utilization=60,
+    ),
+    max_concurrency=8, min_environments=3, max_environments=12,
 )  # fmt: skip
 SUBSCRIBERS = (
     AlarmSubscriber(protocol="email", endpoint="oncall@example.com"),
@@ -102,6 +115,13 @@ def variant_specs() -> dict[str, InferenceServiceSpec]:
         "Compiled": dataclasses.replace(
             base, name="fraud-compiled",
             model=ModelArtifact.packaged("fraud", runtime="compiled"),
+        ),
+        "Managed": fraud_detection(name="fraud-managed", concurrency=MANAGED),
+        "ManagedExisting": iot_anomaly_detection(
+            name="iot-managed",
+            concurrency=ConcurrencyPlan.managed_instances(
+                CapacityProvider.existing(EXISTING_PROVIDER), memory_gib_per_vcpu=8.0
+            ),
         ),
         "Warmed": dataclasses.replace(
             base, name="fraud-warmed",

@@ -87,6 +87,7 @@ def _facts(t: Template) -> f.Facts:
             for p in t.of("AWS::S3::Bucket").values()
             for c in p.get("NotificationConfiguration", {}).get("LambdaConfigurations", [])
         ),
+        "managed_instances": _managed(t),
         "tags": _all_tags(t),
     }
 
@@ -149,6 +150,7 @@ def _all_tags(t: Template) -> dict[str, dict[str, str]]:
         ),
         "AWS::Lambda::EventSourceMapping": lambda p: f"mapping:{t.ev(p['EventSourceArn'])}",
         "AWS::S3::Bucket": lambda p: f"bucket:{t.ev(p['BucketName'])}",
+        "AWS::Lambda::CapacityProvider": lambda p: f"capacity_provider:{p['CapacityProviderName']}",
     }
     out = {}
     for r in t.resources.values():
@@ -185,7 +187,13 @@ def _function(t: Template) -> dict[str, Any]:
 
 
 def _role(t: Template) -> dict[str, Any]:
-    logical, p = t.one("AWS::IAM::Role")
+    """The function's role (a capacity provider's operator role is in ``managed_instances``)."""
+    _, function = t.one("AWS::Lambda::Function")
+    logical, p = t.linked(function["Role"], "AWS::IAM::Role")
+    return _role_facts(t, logical, p)
+
+
+def _role_facts(t: Template, logical: str, p: Mapping[str, Any]) -> dict[str, Any]:
     attached = [
         f.statements(t.ev(policy["PolicyDocument"]), with_sid=True)
         for policy in t.of("AWS::IAM::Policy").values()
@@ -202,6 +210,59 @@ def _role(t: Template) -> dict[str, Any]:
         "trust": f.statements(t.ev(p["AssumeRolePolicyDocument"]), with_sid=False),
         "policies": inline + attached,
         "managed_policies": t.ev(p.get("ManagedPolicyArns", [])) + managed,
+    }
+
+
+def _managed(t: Template) -> dict[str, Any]:
+    _, fn = t.one("AWS::Lambda::Function")
+    config = fn.get("CapacityProviderConfig")
+    function = None
+    if config is not None:
+        c = config["LambdaManagedInstancesCapacityProviderConfig"]
+        function = {
+            "capacity_provider": t.ev(c["CapacityProviderArn"]),
+            "memory_gib_per_vcpu": c.get("ExecutionEnvironmentMemoryGiBPerVCpu"),
+            "max_concurrency": c.get("PerExecutionEnvironmentMaxConcurrency"),
+            "latest_published": fn.get("PublishToLatestPublished", True),
+        }
+    _, alias = t.one("AWS::Lambda::Alias")
+    _, version = t.linked(alias["FunctionVersion"], "AWS::Lambda::Version")
+    scaling = version.get("FunctionScalingConfig")
+    return {
+        "capacity_providers": {
+            p["CapacityProviderName"]: _capacity_provider(t, p)
+            for p in t.of("AWS::Lambda::CapacityProvider").values()
+        },
+        "function": function,
+        "environments": None
+        if scaling is None
+        else {
+            "min": scaling.get("MinExecutionEnvironments"),
+            "max": scaling.get("MaxExecutionEnvironments"),
+        },
+    }
+
+
+def _capacity_provider(t: Template, p: Mapping[str, Any]) -> dict[str, Any]:
+    requirements = p.get("InstanceRequirements", {})
+    scaling = p.get("CapacityProviderScalingConfig", {})
+    vpc = p["VpcConfig"]
+    logical, role = t.linked(
+        p["PermissionsConfig"]["CapacityProviderOperatorRoleArn"], "AWS::IAM::Role"
+    )
+    return {
+        "subnets": t.ev(vpc["SubnetIds"]),
+        "security_groups": t.ev(vpc.get("SecurityGroupIds", [])),
+        "architectures": requirements.get("Architectures", []),
+        "allowed_instance_types": requirements.get("AllowedInstanceTypes", []),
+        "excluded_instance_types": requirements.get("ExcludedInstanceTypes", []),
+        "max_vcpu": scaling.get("MaxVCpuCount"),
+        "scaling_mode": scaling.get("ScalingMode"),
+        "scaling_policies": [
+            {"metric": x["PredefinedMetricType"], "target": x["TargetValue"]}
+            for x in scaling.get("ScalingPolicies", [])
+        ],
+        "operator_role": _role_facts(t, logical, role),
     }
 
 

@@ -39,6 +39,7 @@ _KINDS = {
     "AWS::Kinesis::Stream": _Kind(f.KINESIS, "Name", "name"),
     "AWS::Events::Rule": _Kind(f.RULE, "Name", "name"),
     "AWS::S3::Bucket": _Kind(f.BUCKET, "BucketName", "name"),
+    "AWS::Lambda::CapacityProvider": _Kind(f.CAPACITY_PROVIDER, "CapacityProviderName", "name"),
 }
 _GET_ATT = {"Arn": "arn", "StreamArn": "streamArn", "TopicArn": "arn", "QueueUrl": "url"}
 

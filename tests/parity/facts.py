@@ -9,7 +9,9 @@ so the three agree on concrete strings.
 
 Sections: ``function``, ``role``, ``log_groups``, ``alias``, ``async_invoke``, ``scaling``,
 ``rules`` (warmers and S3 event rules), ``permissions``, ``tables``, ``queues``, ``http``, ``stream_mappings``, ``alarms``,
-``topics``, ``keys`` (by alias), ``subscriptions``, ``dashboards``, and ``tags`` (``"<kind>:<name>"`` -> tags, for every tagged resource;
+``topics``, ``keys`` (by alias), ``subscriptions``, ``dashboards``, ``managed_instances``
+(capacity providers with their operator roles, the function's capacity-provider config, the
+published version's execution environments), and ``tags`` (``"<kind>:<name>"`` -> tags, for every tagged resource;
 dashboards are left out: the Terraform-based Pulumi provider cannot tag them). Collections whose order means nothing are sorted (``records``);
 lists whose order the plan fixes (actions, resources, alarm actions) keep it.
 """
@@ -47,6 +49,7 @@ SECTIONS = (
     "dashboards",
     "buckets",
     "bucket_notifications",
+    "managed_instances",
     "tags",
 )
 
@@ -62,6 +65,7 @@ KINESIS = "aws:kinesis/stream:Stream"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"
+CAPACITY_PROVIDER = "aws:lambda/capacityProvider:CapacityProvider"
 PUBLIC_ACCESS_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls",
                        "restrict_public_buckets")  # fmt: skip
 

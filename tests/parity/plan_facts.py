@@ -49,6 +49,8 @@ UNRENDERED: dict[tuple[str, str], str] = {
     ("Acknowledgment", "subject"): "the security gate's input, no resource property",
     ("Acknowledgment", "reason"): "the acknowledgments' text, no resource property",
     ("SubscriptionPlan", "key"): "names the construct / child resource, no property",
+    ("ManagedInstancesPlan", "capacity_provider_name"): "the dimension of the capacity "
+    "provider's metrics: compared in the alarms and dashboards sections",
 }
 
 
@@ -178,6 +180,7 @@ def facts_from_plan(plan: ServicePlan, env: Env) -> f.Facts:
             }
             for n in plan.notifications
         ),
+        "managed_instances": p.managed_instances(),
         "tags": {key: dict(plan.tags) for key in p.taggable(logs)},
     }
 
@@ -220,6 +223,8 @@ class _Plan:
         keys += [f"stream:{k.name}" for k in plan.streams]
         keys += [f"bucket:{self.resolve(b.name)}" for b in plan.buckets]
         keys += [f"rule:{r.rule_name}" for r in plan.s3_rules]
+        for c in plan.capacity_providers:
+            keys += [f"capacity_provider:{c.name}", f"role:{c.operator_role_name}"]
         if plan.warmer is not None:
             keys.append(f"rule:{plan.warmer.rule_name}")
         if plan.scaling is not None:
@@ -269,9 +274,57 @@ class _Plan:
         elif kind == "topic":
             (t,) = [s for s in self.plan.topics if s.key == key]
             arn = f.attribute(f.TOPIC, t.name, attribute, self.env)
+        elif kind == "capacity_provider":
+            (c,) = [x for x in self.plan.capacity_providers if x.key == key]
+            arn = f.attribute(f.CAPACITY_PROVIDER, c.name, attribute, self.env)
         else:
             raise AssertionError(f"the plan refers to an unknown resource: {value}")
         return arn + value.suffix
+
+    def managed_instances(self) -> dict[str, Any]:
+        m = self.plan.managed_instances
+        providers = {
+            c.name: {
+                "subnets": list(c.subnet_ids),
+                "security_groups": list(c.security_group_ids),
+                "architectures": [c.architecture],
+                "allowed_instance_types": list(c.allowed_instance_types),
+                "excluded_instance_types": list(c.excluded_instance_types),
+                "max_vcpu": c.max_vcpu_count,
+                "scaling_mode": c.scaling_mode,
+                "scaling_policies": [
+                    {"metric": metric, "target": target} for metric, target in c.scaling_policies
+                ],
+                "operator_role": {
+                    "name": c.operator_role_name,
+                    "trust": [
+                        {
+                            "effect": "Allow",
+                            "actions": ["sts:AssumeRole"],
+                            "principal": {"Service": sorted(c.operator_trust_principals)},
+                        }
+                    ],
+                    "policies": [],
+                    "managed_policies": [self.resolve(a) for a in c.operator_managed_policies],
+                },
+            }
+            for c in self.plan.capacity_providers
+        }
+        if m is None:
+            return {"capacity_providers": providers, "function": None, "environments": None}
+        environments = None
+        if m.min_environments is not None or m.max_environments is not None:
+            environments = {"min": m.min_environments, "max": m.max_environments}
+        return {
+            "capacity_providers": providers,
+            "function": {
+                "capacity_provider": self.resolve(m.capacity_provider_arn),
+                "memory_gib_per_vcpu": m.memory_gib_per_vcpu,
+                "max_concurrency": m.per_environment_max_concurrency,
+                "latest_published": m.publish_latest_published,
+            },
+            "environments": environments,
+        }
 
     def async_invoke(self) -> dict[str, Any]:
         a = self.plan.alias

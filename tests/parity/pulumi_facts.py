@@ -98,6 +98,7 @@ def _facts(r: _Resources) -> f.Facts:
             for x in r.inputs("aws:s3/bucketNotification:BucketNotification")
             for c in x.get("lambdaFunctions", [])
         ),
+        "managed_instances": _managed(r),
         "tags": _all_tags(r),
     }
 
@@ -189,7 +190,11 @@ def _function(r: _Resources) -> dict[str, Any]:
 
 
 def _role(r: _Resources) -> dict[str, Any]:
-    x = r.one(f.ROLE)
+    """The function's role (a capacity provider's operator role is in ``managed_instances``)."""
+    return _role_facts(r, r.by_output(f.ROLE, "arn", r.one(f.FUNCTION)["role"]).inputs)
+
+
+def _role_facts(r: _Resources, x: Mapping[str, Any]) -> dict[str, Any]:
     name = x["name"]
     inline = [f.statements(p["policy"], with_sid=True) for p in x.get("inlinePolicies", [])]
     attached = [
@@ -207,6 +212,63 @@ def _role(r: _Resources) -> dict[str, Any]:
         "trust": f.statements(x["assumeRolePolicy"], with_sid=False),
         "policies": inline + attached,
         "managed_policies": list(x.get("managedPolicyArns", [])) + managed,
+    }
+
+
+def _managed(r: _Resources) -> dict[str, Any]:
+    fn = r.one(f.FUNCTION)
+    config = fn.get("capacityProviderConfig")
+    function = None
+    if config is not None:
+        c = config["lambdaManagedInstancesCapacityProviderConfig"]
+        function = {
+            "capacity_provider": c["capacityProviderArn"],
+            "memory_gib_per_vcpu": c.get("executionEnvironmentMemoryGibPerVcpu"),
+            "max_concurrency": c.get("perExecutionEnvironmentMaxConcurrency"),
+            "latest_published": fn.get("publishTo") == "LATEST_PUBLISHED",
+        }
+    (version,) = [x.outputs["version"] for x in r.of(f.FUNCTION)]
+    scalings = [
+        x["functionScalingConfig"]
+        for x in r.inputs("aws:lambda/functionScalingConfig:FunctionScalingConfig")
+        if x["qualifier"] == version and x["functionName"] == fn["name"]
+    ]
+    assert len(scalings) == len(r.of("aws:lambda/functionScalingConfig:FunctionScalingConfig")), (
+        "a scaling config on another version"
+    )
+    (scaling,) = scalings or [None]
+    return {
+        "capacity_providers": {
+            x["name"]: _capacity_provider(r, x) for x in r.inputs(f.CAPACITY_PROVIDER)
+        },
+        "function": function,
+        "environments": None
+        if scaling is None
+        else {
+            "min": scaling.get("minExecutionEnvironments"),
+            "max": scaling.get("maxExecutionEnvironments"),
+        },
+    }
+
+
+def _capacity_provider(r: _Resources, x: Mapping[str, Any]) -> dict[str, Any]:
+    (requirements,) = x.get("instanceRequirements", [{}])
+    (scaling,) = x.get("capacityProviderScalingConfigs", [{}])
+    vpc = x["vpcConfig"]
+    role = r.by_output(f.ROLE, "arn", x["permissionsConfig"]["capacityProviderOperatorRoleArn"])
+    return {
+        "subnets": vpc["subnetIds"],
+        "security_groups": vpc.get("securityGroupIds", []),
+        "architectures": requirements.get("architectures", []),
+        "allowed_instance_types": requirements.get("allowedInstanceTypes", []),
+        "excluded_instance_types": requirements.get("excludedInstanceTypes", []),
+        "max_vcpu": scaling.get("maxVcpuCount"),
+        "scaling_mode": scaling.get("scalingMode"),
+        "scaling_policies": [
+            {"metric": p["predefinedMetricType"], "target": p["targetValue"]}
+            for p in scaling.get("scalingPolicies", [])
+        ],
+        "operator_role": _role_facts(r, role.inputs),
     }
 
 
@@ -252,6 +314,7 @@ def _all_tags(r: _Resources) -> dict[str, dict[str, str]]:
             f"mapping:{x['eventSourceArn']}"
         ),
         f.BUCKET: lambda x: f"bucket:{x['bucket']}",
+        f.CAPACITY_PROVIDER: lambda x: f"capacity_provider:{x['name']}",
     }
     out = {}
     for x in r.all:

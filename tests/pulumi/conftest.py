@@ -13,6 +13,7 @@ from serverless_ml.reference.scenarios import fraud_detection
 from serverless_ml.spec import (
     AlarmSettings,
     AlertTopic,
+    CapacityProvider,
     ConcurrencyPlan,
     DynamoStreamTrigger,
     HttpTrigger,
@@ -82,6 +83,18 @@ def specs() -> dict[str, InferenceServiceSpec]:
             ),
             outputs=(ResultsTable(name_suffix="anomalies", partition_key="device_id",
                                   sort_key="timestamp"), AlertTopic()),
+        ),
+        "managed": dataclasses.replace(
+            base, name="fraud-managed", architecture="x86_64", memory_mb=8192,
+            concurrency=ConcurrencyPlan.managed_instances(
+                CapacityProvider.new(
+                    subnet_ids=("subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"),
+                    security_group_ids=("sg-0a1b2c3d4e5f60001", "sg-0a1b2c3d4e5f60002"),
+                    excluded_instance_types=("m5.large",),
+                ),
+                memory_gib_per_vcpu=2.0, max_environments=20,
+            ),
+            alarms=AlarmSettings().with_threshold("capacity_cpu_pct", threshold=70),
         ),
         "warmed": dataclasses.replace(
             base, name="fraud-warmed",

@@ -161,6 +161,8 @@ def computed(
             "arn": f"arn:{env.partition}:cloudfront::{account}:distribution/{ident.upper()}",
             "domainName": f"{ident}.cloudfront.net",
         }
+    if type_ == "aws:lambda/capacityProvider:CapacityProvider":
+        return {"arn": _arn("lambda", f"capacity-provider:{physical}")}
     if type_ == "aws:lambda/eventSourceMapping:EventSourceMapping":
         return {"uuid": f"{ident}-uuid", "arn": _arn("lambda", f"event-source-mapping:{ident}")}
     return {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from serverless_ml.core.alarms import ALARM_TOPIC_ID
-from serverless_ml.core.plan_types import LOG_GROUP_ID, Pseudo, Ref, ServicePlan, Value
+from serverless_ml.core.plan_types import LOG_GROUP_ID, Joined, Pseudo, Ref, ServicePlan, Value
 from tests.pulumi.harness import ACCOUNT, RecordedResource, Rendered
 
 _ATTRIBUTE = {"arn": "arn", "stream_arn": "streamArn"}
@@ -32,6 +32,9 @@ def resource_of(render: Rendered, plan: ServicePlan, ref: Ref) -> RecordedResour
     if kind == "topic":
         (topic,) = [t for t in plan.topics if t.key == key]
         return created(render, "aws:sns/topic:Topic", topic.name)
+    if kind == "capacity_provider":
+        (provider,) = [c for c in plan.capacity_providers if c.key == key]
+        return created(render, "aws:lambda/capacityProvider:CapacityProvider", provider.name)
     raise AssertionError(f"the plan refers to an unknown resource: {ref}")
 
 
@@ -39,8 +42,10 @@ def expected(render: Rendered, plan: ServicePlan, value: Value) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, Pseudo):
-        assert value.name == "account_id"
-        return ACCOUNT
+        assert value.name in ("account_id", "partition")
+        return ACCOUNT if value.name == "account_id" else "aws"
+    if isinstance(value, Joined):
+        return "".join(expected(render, plan, part) for part in value.parts)
     attribute = resource_of(render, plan, value).outputs[_ATTRIBUTE[value.attribute]]
     assert isinstance(attribute, str) and attribute.startswith("arn:aws:")
     return attribute + value.suffix

@@ -311,15 +311,29 @@ def test_role_policy_is_the_plan_with_every_ref_resolved(any_case: Case) -> None
 
 
 def test_no_managed_policy_and_one_inline_policy(any_case: Case) -> None:
-    (role,) = any_case.render.of_type("aws:iam/role:Role")
+    """The function's role; a Managed Instances operator role holds exactly the plan's AWS
+    managed policies and nothing else."""
+    operators = {c.operator_role_name: c for c in any_case.plan.capacity_providers}
+    (role,) = [
+        r for r in any_case.render.of_type("aws:iam/role:Role")
+        if r.inputs["name"] not in operators
+    ]  # fmt: skip
     assert "managedPolicyArns" not in role.inputs
     assert "inlinePolicies" not in role.inputs
     types = {r.type for r in any_case.render.resources}
     assert not types & {
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         "aws:iam/policyAttachment:PolicyAttachment",
         "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
         "aws:iam/policy:Policy",
+    }
+    attached = {
+        (a.inputs["role"], a.inputs["policyArn"])
+        for a in any_case.render.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    }
+    assert attached == {
+        (name, expected(any_case.render, any_case.plan, arn))
+        for name, c in operators.items()
+        for arn in c.operator_managed_policies
     }
     assert len(any_case.render.of_type("aws:iam/rolePolicy:RolePolicy")) == 1
     trust = json.loads(role.inputs["assumeRolePolicy"])

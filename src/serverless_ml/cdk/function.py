@@ -99,6 +99,9 @@ class InferenceFunction(Construct):
 
     Children (ids are API): ``LogGroup``, ``Role``, ``Function``, ``Alias``, ``AsyncConfig``,
     ``ScalableTarget``, ``UtilizationPolicy``, ``Warmer``, ``WarmerPermission``.
+
+    On Lambda Managed Instances the function carries the plan's capacity-provider config, and
+    its current version the execution environments it keeps and may run.
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class InferenceFunction(Construct):
         self._plan = plan
         self.policy: iam.Policy | None = None  # attach_policy()
         self.warmer: events.CfnRule | None = None  # add_warmer()
+        managed = plan.managed_instances
         self.function = lambda_.Function(
             self,
             "Function",
@@ -120,9 +124,26 @@ class InferenceFunction(Construct):
             environment={key: refs.resolve(value) for key, value in fp.environment},
             reserved_concurrent_executions=fp.reserved_concurrency,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if fp.snapstart else None,
+            current_version_options=None
+            if managed is None
+            or (managed.min_environments is None and managed.max_environments is None)
+            else lambda_.VersionOptions(
+                min_execution_environments=managed.min_environments,
+                max_execution_environments=managed.max_environments,
+            ),
         )
         cfn_function = cfn_of(self.function)
         assert isinstance(cfn_function, lambda_.CfnFunction)
+        if managed is not None:
+            cfn = lambda_.CfnFunction
+            cfn_function.capacity_provider_config = cfn.CapacityProviderConfigProperty(
+                lambda_managed_instances_capacity_provider_config=cfn.LambdaManagedInstancesCapacityProviderConfigProperty(
+                    capacity_provider_arn=refs.resolve(managed.capacity_provider_arn),
+                    execution_environment_memory_gib_per_v_cpu=managed.memory_gib_per_vcpu,
+                    per_execution_environment_max_concurrency=managed.per_environment_max_concurrency,
+                )
+            )
+            cfn_function.publish_to_latest_published = managed.publish_latest_published
         if fp.tracing:
             # Set on the L1: the L2 prop would also grant X-Ray in a second policy, while the
             # plan's one policy already holds that statement.

@@ -90,9 +90,12 @@ def subject_kind(subject: str) -> str:
 
 
 def _nag_rules(verdict: Verdict, refs: RefResolver) -> tuple[str, ...]:
-    """A scoped wildcard in the role policy is one granular ``IAM5[Resource::...]`` finding."""
+    """A scoped wildcard in the role policy is one granular ``IAM5[Resource::...]`` finding, an
+    AWS managed policy on a role one granular ``IAM4[Policy::...]`` finding."""
     if verdict.rule == "scoped-resources" and verdict.target is not None:
         return (f"AwsSolutions-IAM5[Resource::{refs.nag_name(verdict.target)}]",)
+    if verdict.rule == "managed-policies" and verdict.target is not None:
+        return (f"AwsSolutions-IAM4[Policy::{refs.nag_name(verdict.target)}]",)
     equivalent = EQUIVALENTS.get((verdict.rule, subject_kind(verdict.subject)))
     return () if equivalent is None else equivalent.nag
 

@@ -1,6 +1,7 @@
 """CDK render functions for the plan's resource nodes (created before the function): one per
 node type, registered in ``RESOURCE_RENDERERS``. Construct ids (API): ``Table-<key>``,
-``Queue-<key>``, ``Kinesis-<key>``, ``Topic-<key>``, ``Bucket-<key>``."""
+``Queue-<key>``, ``Kinesis-<key>``, ``Topic-<key>``, ``Bucket-<key>``, ``CapacityProvider``
+(children ``OperatorRole``, ``Provider``)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,21 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from serverless_ml.cdk.function import ARCHITECTURES
 from serverless_ml.cdk.l1 import cfn_of
 from serverless_ml.cdk.refs import RefResolver
 from serverless_ml.core.plan_types import (
     BucketPlan,
+    CapacityProviderPlan,
     KinesisStreamPlan,
     PolicyStatementPlan,
     QueuePlan,
@@ -136,10 +141,62 @@ def render_bucket(scope: Construct, b: BucketPlan, refs: RefResolver) -> s3.Buck
     return bucket
 
 
+def render_capacity_provider(
+    scope: Construct, c: CapacityProviderPlan, refs: RefResolver
+) -> Construct:
+    """A Lambda Managed Instances capacity provider in the plan's subnets and security groups
+    (imported by id: the stack creates no network), and the plan's operator role."""
+    group = Construct(scope, "CapacityProvider")
+    principals = [iam.ServicePrincipal(p) for p in c.operator_trust_principals]
+    role = iam.Role(
+        group,
+        "OperatorRole",
+        role_name=c.operator_role_name,
+        assumed_by=principals[0] if len(principals) == 1 else iam.CompositePrincipal(*principals),
+        managed_policies=[
+            iam.ManagedPolicy.from_managed_policy_arn(group, f"Policy{i}", refs.resolve(arn))
+            for i, arn in enumerate(c.operator_managed_policies)
+        ],
+    )
+    cpu = lambda_.TargetTrackingScalingPolicy.cpu_utilization(1).predefined_metric_type
+    assert all(metric == cpu for metric, _ in c.scaling_policies), "CPU is the one metric"
+    types = c.allowed_instance_types or c.excluded_instance_types
+    type_filter = lambda_.InstanceTypeFilter.allow if c.allowed_instance_types else None
+    if c.excluded_instance_types:
+        type_filter = lambda_.InstanceTypeFilter.exclude
+    provider = lambda_.CapacityProvider(
+        group,
+        "Provider",
+        capacity_provider_name=c.name,
+        subnets=[
+            ec2.Subnet.from_subnet_id(group, f"Subnet{i}", subnet)
+            for i, subnet in enumerate(c.subnet_ids)
+        ],
+        security_groups=[
+            ec2.SecurityGroup.from_security_group_id(group, f"SecurityGroup{i}", sg)
+            for i, sg in enumerate(c.security_group_ids)
+        ],
+        architectures=[ARCHITECTURES[c.architecture]],
+        instance_type_filter=None
+        if type_filter is None
+        else type_filter([ec2.InstanceType(t) for t in types]),
+        max_v_cpu_count=c.max_vcpu_count,
+        operator_role=role,
+        scaling_options=lambda_.ScalingOptions.manual(
+            [lambda_.TargetTrackingScalingPolicy.cpu_utilization(v) for _, v in c.scaling_policies]
+        )
+        if c.scaling_mode == "Manual"
+        else lambda_.ScalingOptions.auto(),
+    )
+    refs.register(c.node_id, cfn_of(provider), arn=lambda: provider.capacity_provider_arn)
+    return group
+
+
 RESOURCE_RENDERERS: dict[type, Callable[[Construct, Any, RefResolver], Construct]] = {
     TablePlan: render_table,
     QueuePlan: render_queue,
     KinesisStreamPlan: render_stream,
     TopicPlan: render_topic,
     BucketPlan: render_bucket,
+    CapacityProviderPlan: render_capacity_provider,
 }

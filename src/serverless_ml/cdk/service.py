@@ -41,7 +41,8 @@ from serverless_ml.spec.service import InferenceServiceSpec
 class InferenceService(Construct):
     """Deploy ``spec``: bundle (cached), tables, failure queue, function + alias, triggers,
     alarms. Children (ids are API): ``Table-<key>``, ``Queue-<key>``, ``Kinesis-<key>``,
-    ``Topic-<key>``, ``Inference``, ``Http``, ``Stream-<key>``, ``Alarms``.
+    ``Topic-<key>``, ``CapacityProvider`` (Lambda Managed Instances), ``Inference``, ``Http``,
+    ``Stream-<key>``, ``Alarms``.
 
     Each plan node is rendered by the function its type maps to (``RESOURCE_RENDERERS``,
     ``BINDING_RENDERERS``); ``nodes`` holds every rendered construct by node id.

@@ -19,6 +19,12 @@ NO_VPC = (
     "the function calls only AWS APIs, over TLS and signed with its role: a VPC would add "
     "ENI setup to cold starts and NAT or endpoint costs without narrowing access"
 )
+OPERATOR_MANAGED_POLICY = (
+    "AWS documents AWSLambdaManagedEC2ResourceOperator as the minimum permissions of a Managed "
+    "Instances operator role and keeps it current as the feature changes; its EC2 writes are "
+    "conditioned on ec2:ManagedResourceOperator = scaler.lambda.amazonaws.com, so only "
+    "Lambda's scaler launches or tags instances with it; an inline copy would fall behind"
+)
 NO_RESERVATION = (
     "no reservation unless the spec sets reserved_concurrency: a reservation caps "
     "throughput and takes from the account's unreserved pool (new accounts have 10)"
@@ -34,9 +40,15 @@ def aws_managed_key(*nodes: Node) -> tuple[Acknowledgment, ...]:
 
 
 def function_core_acknowledgments(
-    *, runtime: str, latest_runtime: str, reserved_concurrency: int | None
+    *,
+    runtime: str,
+    latest_runtime: str,
+    reserved_concurrency: int | None,
+    managed_instances: bool = False,
 ) -> tuple[Acknowledgment, ...]:
-    """The function core's accepted findings."""
+    """The function core's accepted findings. On Managed Instances the function runs in the
+    capacity provider's VPC and its concurrency is capped by the provider (the gate finds
+    both concerns met otherwise), so neither is acknowledged."""
     acks = [
         acknowledge("customer-managed-keys", LOG_GROUP_ID, AWS_MANAGED_KEY),
         acknowledge(
@@ -44,9 +56,10 @@ def function_core_acknowledgments(
             FUNCTION_ID,
             "the environment holds names, ARNs and settings, never secrets; " + AWS_MANAGED_KEY,
         ),
-        acknowledge("network-isolation", FUNCTION_ID, NO_VPC),
     ]
-    if reserved_concurrency is None:
+    if not managed_instances:
+        acks.append(acknowledge("network-isolation", FUNCTION_ID, NO_VPC))
+    if reserved_concurrency is None and not managed_instances:
         acks.append(acknowledge("concurrency-limit", FUNCTION_ID, NO_RESERVATION))
     if runtime != latest_runtime:
         acks.append(acknowledge("latest-runtime", FUNCTION_ID, RUNTIME_NOT_LATEST_REASON))

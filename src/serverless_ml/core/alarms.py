@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from serverless_ml.core import defaults, naming
+from serverless_ml.core import defaults, limits, naming
 from serverless_ml.core.acknowledgments import acknowledge
 from serverless_ml.core.plan_types import (
     ACCOUNT_ID,
@@ -77,10 +77,19 @@ def alarm(
 
 
 def function_alarms(
-    *, service: str, alias: str, timeout_s: int, settings: AlarmSettings
+    *,
+    service: str,
+    alias: str,
+    timeout_s: int,
+    settings: AlarmSettings,
+    managed_instances: bool = False,
 ) -> tuple[AlarmPlan, ...]:
     """The function core's preset: errors, error rate, throttles, p99 duration vs timeout,
-    cold starts. Parts add theirs (iterator age, failure queue, provisioned concurrency)."""
+    cold starts. Parts add theirs (iterator age, failure queue, provisioned concurrency).
+
+    On Lambda Managed Instances no request waits for an INIT, so there is no cold-start alarm;
+    throttles then mean traffic outgrew capacity faster than it scales (the mode's own
+    capacity alarms come with ``core.managed_instances``)."""
     s = settings
     alarms: list[AlarmPlan] = []
 
@@ -113,8 +122,14 @@ def function_alarms(
             )
         )
     if s.throttles.enabled:
+        throttled = (
+            "Throttled invocations on the alias: traffic grew faster than Managed Instances "
+            f"scale (more than doubling within {limits.LMI_SCALE_DOUBLING_WINDOW_S // 60} minutes)"
+            if managed_instances
+            else "Throttled invocations on the alias"
+        )
         alarms.append(
-            alarm(service, "throttles", "Throttled invocations on the alias", s.throttles,
+            alarm(service, "throttles", throttled, s.throttles,
                   lam("Throttles", "Sum", s.throttles))
         )  # fmt: skip
     if s.duration_p99_pct_of_timeout.enabled:
@@ -133,7 +148,7 @@ def function_alarms(
                 metric=lam("Duration", "p99", t),
             )
         )
-    if s.cold_starts.enabled:
+    if s.cold_starts.enabled and not managed_instances:
         t = s.cold_starts
         alarms.append(
             alarm(
@@ -151,27 +166,35 @@ def function_alarms(
     return tuple(alarms)
 
 
-def function_widgets(service: str, alias: str) -> tuple[DashboardWidgetPlan, ...]:
+def function_widgets(
+    service: str, alias: str, *, managed_instances: bool = False
+) -> tuple[DashboardWidgetPlan, ...]:
+    """Invocations, duration, and cold starts with inference latency (latency alone on
+    Managed Instances: they have no cold starts)."""
+
     def m(name: str, stat: str) -> MetricPlan:
         return lambda_metric(service, alias, name, stat, 60)
 
+    cold_starts = MetricPlan(namespace=defaults.METRICS_NAMESPACE, metric_name="ColdStart",
+                             dimensions=(("function_name", naming.function_name(service)),
+                                         ("service", service)),
+                             statistic="Sum", period_s=60)  # fmt: skip
+    latency = MetricPlan(namespace=defaults.METRICS_NAMESPACE, metric_name="InferenceLatency",
+                         dimensions=(("service", service),), statistic="p99", period_s=60)  # fmt: skip
+    last = (
+        DashboardWidgetPlan(title="Inference latency", metrics=(latency,))
+        if managed_instances
+        else DashboardWidgetPlan(
+            title="Cold starts and inference latency", metrics=(cold_starts, latency)
+        )
+    )
     return (
         DashboardWidgetPlan(title="Invocations / errors / throttles",
                             metrics=(m("Invocations", "Sum"), m("Errors", "Sum"),
                                      m("Throttles", "Sum"))),
         DashboardWidgetPlan(title="Duration (ms)",
                             metrics=(m("Duration", "p50"), m("Duration", "p99"))),
-        DashboardWidgetPlan(
-            title="Cold starts and inference latency",
-            metrics=(
-                MetricPlan(namespace=defaults.METRICS_NAMESPACE, metric_name="ColdStart",
-                           dimensions=(("function_name", naming.function_name(service)),
-                                       ("service", service)),
-                           statistic="Sum", period_s=60),
-                MetricPlan(namespace=defaults.METRICS_NAMESPACE, metric_name="InferenceLatency",
-                           dimensions=(("service", service),), statistic="p99", period_s=60),
-            ),
-        ),
+        last,
     )  # fmt: skip
 
 

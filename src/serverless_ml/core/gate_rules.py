@@ -21,6 +21,7 @@ from serverless_ml.core.plan_types import (
     ROLE_POLICY_ID,
     WARMER_ID,
     BucketPlan,
+    CapacityProviderPlan,
     HttpPlan,
     IamStatement,
     Joined,
@@ -46,7 +47,8 @@ NO_RESOURCE_LEVEL_ACTIONS = frozenset(
 class Verdict:
     """One rule on one subject (a plan node id or one of ``plan_types.SUBJECTS``).
 
-    ``target`` is the policy resource a ``scoped-resources`` verdict is about.
+    ``target`` is the policy resource a ``scoped-resources`` verdict is about, or the managed
+    policy a ``managed-policies`` one is.
     """
 
     rule: str
@@ -112,6 +114,8 @@ def customer_managed_keys(plan: ServicePlan) -> Iterator[Verdict]:
     for n in plan.resources:
         if isinstance(n, TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan | BucketPlan):
             yield _verdict(rule, n.node_id, False, "", aws_managed)
+        elif isinstance(n, CapacityProviderPlan):
+            yield _verdict(rule, n.node_id, False, "", "its data " + aws_managed)
     yield _verdict(rule, LOG_GROUP_ID, False, "", "log events " + aws_managed)
     yield _verdict(rule, FUNCTION_ID, False, "", "environment variables " + aws_managed)
     if plan.http is not None and plan.http.access_log_group_name is not None:
@@ -252,10 +256,41 @@ def latest_runtime(plan: ServicePlan) -> Iterator[Verdict]:
 
 
 def network_isolation(plan: ServicePlan) -> Iterator[Verdict]:
-    yield _verdict("network-isolation", FUNCTION_ID, False, "", "the function has no VPC")
+    managed = plan.managed_instances
+    if managed is None:
+        yield _verdict("network-isolation", FUNCTION_ID, False, "", "the function has no VPC")
+        return
+    (node,) = plan.capacity_providers or (None,)
+    where = (
+        f"in subnets {', '.join(node.subnet_ids)} behind security groups "
+        f"{', '.join(node.security_group_ids)}"
+        if node is not None
+        else "in the existing capacity provider's subnets and security groups"
+    )
+    yield _verdict(
+        "network-isolation", FUNCTION_ID, True,
+        f"Lambda Managed Instances: the function runs on the capacity provider's EC2 instances "
+        f"{where} (the VPC is the capacity provider's, not the function's VpcConfig)", "",
+        otherwise=True,
+    )  # fmt: skip
 
 
 def concurrency_limit(plan: ServicePlan) -> Iterator[Verdict]:
+    managed = plan.managed_instances
+    if managed is not None:
+        (node,) = plan.capacity_providers or (None,)
+        if managed.max_environments is not None:
+            cap = f"at most {managed.max_environments} execution environments (max_environments)"
+        elif node is not None:
+            cap = f"the capacity provider's {node.max_vcpu_count} vCPUs (max_vcpu)"
+        else:
+            cap = "the existing capacity provider's MaxVCpuCount"
+        yield _verdict(
+            "concurrency-limit", FUNCTION_ID, True,
+            f"Lambda Managed Instances: concurrency is environments x requests per environment, "
+            f"capped by {cap}", "", otherwise=True,
+        )  # fmt: skip
+        return
     r = plan.function.reserved_concurrency
     yield _verdict(
         "concurrency-limit", FUNCTION_ID, r is not None, f"{r} reserved",
@@ -275,6 +310,18 @@ def access_logging(plan: ServicePlan) -> Iterator[Verdict]:
         )  # fmt: skip
 
 
+def managed_policies(plan: ServicePlan) -> Iterator[Verdict]:
+    """Roles the plan creates carry the plan's own statements; an AWS managed policy is a
+    finding (the Managed Instances operator role's is accepted where it is decided)."""
+    for n in plan.capacity_providers:
+        for arn in n.operator_managed_policies:
+            yield Verdict(
+                rule="managed-policies", subject=n.node_id, status="finding",
+                detail=f"the operator role {n.operator_role_name} attaches an AWS managed policy",
+                target=arn,
+            )  # fmt: skip
+
+
 RULES: dict[str, Callable[[ServicePlan], Iterator[Verdict]]] = {
     "encryption-at-rest": encryption_at_rest,
     "customer-managed-keys": customer_managed_keys,
@@ -289,4 +336,5 @@ RULES: dict[str, Callable[[ServicePlan], Iterator[Verdict]]] = {
     "network-isolation": network_isolation,
     "concurrency-limit": concurrency_limit,
     "access-logging": access_logging,
+    "managed-policies": managed_policies,
 }

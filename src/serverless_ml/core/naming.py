@@ -72,3 +72,14 @@ def scalable_resource_id(service: str, alias: str) -> str:
 def alias_resource(service: str, alias: str) -> str:
     """The ``Resource`` dimension Lambda uses for per-alias metrics."""
     return f"{function_name(service)}:{alias}"
+
+
+def capacity_provider_name(service: str) -> str:
+    """A Lambda Managed Instances capacity provider the service creates (one per service:
+    functions on one provider are isolated by containers, not microVMs)."""
+    return f"{service}-capacity"
+
+
+def operator_role_name(service: str) -> str:
+    """The role Lambda assumes to manage the capacity provider's instances."""
+    return f"{service}-cp-operator"

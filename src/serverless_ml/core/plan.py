@@ -24,8 +24,9 @@ from serverless_ml.core.failure_queue import failure_queue_fragment, failure_que
 from serverless_ml.core.fragments import AsyncInvoke, Fragment, PartContext, compose
 from serverless_ml.core.function_core import function_core
 from serverless_ml.core.iam import core_statements
+from serverless_ml.core.managed_instances import managed_instances_fragment
 from serverless_ml.core.parts import part_fragment
-from serverless_ml.core.plan_types import AliasPlan, ServicePlan
+from serverless_ml.core.plan_types import AliasPlan, ManagedInstancesPlan, ServicePlan
 from serverless_ml.spec.service import InferenceServiceSpec
 
 
@@ -41,23 +42,43 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
         alarms=spec.alarms,
         failure_queue_arn=queue.ref("arn"),
     )
+    managed = spec.concurrency.managed
+    on_managed = managed is not None
     core = Fragment(
         statements=core_statements(tracing=spec.tracing),
         alarms=function_alarms(
-            service=service, alias=alias, timeout_s=spec.timeout_s, settings=spec.alarms
+            service=service,
+            alias=alias,
+            timeout_s=spec.timeout_s,
+            settings=spec.alarms,
+            managed_instances=on_managed,
         ),
-        widgets=function_widgets(service, alias),
+        widgets=function_widgets(service, alias, managed_instances=on_managed),
         acknowledgments=function_core_acknowledgments(
             runtime=spec.runtime,
             latest_runtime=limits.LAMBDA_LATEST_PYTHON_RUNTIME,
             reserved_concurrency=spec.reserved_concurrency,
+            managed_instances=on_managed,
         ),
     )
+    # Capacity: provisioned concurrency / warmer, or Lambda Managed Instances.
+    capacity = [capacity_fragment(service, alias, spec.concurrency, spec.alarms)]
+    managed_plan: ManagedInstancesPlan | None = None
+    if managed is not None:
+        managed_part, managed_plan = managed_instances_fragment(
+            service=service,
+            alias=alias,
+            managed=managed,
+            memory_mb=spec.memory_mb,
+            architecture=spec.architecture,
+            settings=spec.alarms,
+        )
+        capacity.append(managed_part)
     # Order is API: it orders the role policy's statements and the dashboard's widgets.
     composed = compose(
         [
             core,
-            capacity_fragment(service, alias, spec.concurrency, spec.alarms),
+            *capacity,
             *(part_fragment(t, ctx) for t in spec.triggers),
             failure_queue_fragment(service, queue, spec.alarms),
             *(part_fragment(o, ctx) for o in spec.outputs),
@@ -112,4 +133,5 @@ def build_plan(spec: InferenceServiceSpec) -> ServicePlan:
             *monitoring_acknowledgments(monitoring),
             *from_spec(spec.acknowledgments),
         ),
+        managed_instances=managed_plan,
     )

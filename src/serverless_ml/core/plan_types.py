@@ -412,6 +412,46 @@ class S3EventRulePlan(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CapacityProviderPlan(Node):
+    """A Lambda Managed Instances capacity provider the stack creates in the user's subnets,
+    and the operator role Lambda assumes to launch and manage its EC2 instances (trusted by
+    ``operator_trust_principals``, holding ``operator_managed_policies``: AWS's documented
+    minimum). ``scaling_policies``: (predefined metric, target) pairs, for ``Manual`` mode."""
+
+    kind: ClassVar[str] = "capacity_provider"
+    key: str
+    name: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    architecture: str
+    allowed_instance_types: tuple[str, ...]
+    excluded_instance_types: tuple[str, ...]
+    max_vcpu_count: int
+    scaling_mode: str  # Auto | Manual
+    scaling_policies: tuple[tuple[str, float], ...]
+    operator_role_name: str
+    operator_trust_principals: tuple[str, ...]
+    operator_managed_policies: tuple[Joined, ...]  # ARNs of AWS managed policies
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedInstancesPlan:
+    """The function on Lambda Managed Instances: the function's capacity-provider config, and
+    the execution environments its published version keeps (``min``) and may run (``max``;
+    None: Lambda's defaults). ``publish_latest_published``: whether CloudFormation also
+    publishes a ``$LATEST.PUBLISHED`` version (its environments would idle: triggers invoke the
+    alias' numbered version)."""
+
+    capacity_provider_arn: Value  # a Ref to the new provider, or the existing one's ARN
+    capacity_provider_name: str | None  # for its metrics (None: an existing one behind a token)
+    per_environment_max_concurrency: int | None  # None: Lambda's default
+    memory_gib_per_vcpu: float
+    min_environments: int | None
+    max_environments: int | None
+    publish_latest_published: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class Acknowledgment:
     """Why a security-gate finding is accepted, decided next to the part it concerns.
 
@@ -433,7 +473,9 @@ ALARM_KEY_ID = "alarm_key"
 SUBJECTS = (FUNCTION_ID, LOG_GROUP_ID, ROLE_POLICY_ID, WARMER_ID, ALARM_TOPIC_ID, ALARM_KEY_ID)
 
 
-ResourcePlan = TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan | BucketPlan
+ResourcePlan = (
+    TablePlan | KinesisStreamPlan | TopicPlan | QueuePlan | BucketPlan | CapacityProviderPlan
+)
 BindingPlan = HttpPlan | StreamMappingPlan | BucketNotificationPlan | S3EventRulePlan
 
 
@@ -453,6 +495,7 @@ class ServicePlan:
     tags: tuple[tuple[str, str], ...]
     acknowledgments: tuple[Acknowledgment, ...] = ()  # security-gate findings accepted
     extras: dict[str, Any] = field(default_factory=dict)
+    managed_instances: ManagedInstancesPlan | None = None  # Lambda Managed Instances mode
 
     def _of(self, cls: type[Any]) -> tuple[Any, ...]:
         return tuple(n for n in (*self.resources, *self.bindings) if isinstance(n, cls))
@@ -493,6 +536,10 @@ class ServicePlan:
     @property
     def s3_rules(self) -> tuple[S3EventRulePlan, ...]:
         return self._of(S3EventRulePlan)
+
+    @property
+    def capacity_providers(self) -> tuple[CapacityProviderPlan, ...]:
+        return self._of(CapacityProviderPlan)
 
     def node(self, node_id: str) -> ResourcePlan | BindingPlan:
         """The node a ``Ref`` points at (``Ref.resource``)."""

@@ -86,7 +86,8 @@ class InferenceFunction(pulumi.ComponentResource):
     ``<n>-policy``, ``<n>-function``, ``<n>-alias``, ``<n>-provisioned`` (PC on the alias),
     ``<n>-async`` (event invoke config), ``<n>-scaling-target``, ``<n>-scaling-policy``, one
     scheduled action per plan action named as the plan names it, ``<n>-warmer``,
-    ``<n>-warmer-target-<i>``, ``<n>-warmer-permission``.
+    ``<n>-warmer-target-<i>``, ``<n>-warmer-permission``, ``<n>-environments`` (the published
+    version's execution environments on Lambda Managed Instances).
     """
 
     TYPE: ClassVar[str] = "serverless-ml:lambda:InferenceFunction"
@@ -112,6 +113,7 @@ class InferenceFunction(pulumi.ComponentResource):
         self.log_group, self.role, self.policy = function_core_resources(
             name, fp, plan.iam, refs, self._tags, self._child()
         )
+        managed = plan.managed_instances
         self.function = aws.lambda_.Function(
             f"{name}-function",
             **function_core_args(fp, args.code, self.role, self.log_group),
@@ -128,6 +130,19 @@ class InferenceFunction(pulumi.ComponentResource):
             snap_start=aws.lambda_.FunctionSnapStartArgs(apply_on="PublishedVersions")
             if fp.snapstart
             else None,
+            capacity_provider_config=None
+            if managed is None
+            else aws.lambda_.FunctionCapacityProviderConfigArgs(
+                lambda_managed_instances_capacity_provider_config=aws.lambda_.FunctionCapacityProviderConfigLambdaManagedInstancesCapacityProviderConfigArgs(
+                    capacity_provider_arn=refs.resolve(managed.capacity_provider_arn),
+                    execution_environment_memory_gib_per_vcpu=managed.memory_gib_per_vcpu,
+                    per_execution_environment_max_concurrency=managed.per_environment_max_concurrency,
+                )
+            ),
+            # Numbered versions (publish=True); $LATEST.PUBLISHED only if the plan asks for it.
+            publish_to="LATEST_PUBLISHED"
+            if managed is not None and managed.publish_latest_published
+            else None,
             publish=True,
             tags=self._tags,
             # The log group exists first (else Lambda creates one without retention), and the
@@ -141,6 +156,7 @@ class InferenceFunction(pulumi.ComponentResource):
             function_version=self.function.version,
             opts=self._child(),
         )
+        self.environments = self._environments()
         self.provisioned = self._provisioned_concurrency()
         self.async_config = self._async_config(refs)
         self.scalable_target, self.scaling_policy, self.scheduled_actions = self._scaling()
@@ -194,6 +210,25 @@ class InferenceFunction(pulumi.ComponentResource):
             source_arn=source_arn,
             source_account=source_account,
             opts=opts,
+        )
+
+    def _environments(self) -> aws.lambda_.FunctionScalingConfig | None:
+        """Execution environments the published version keeps and may run (Managed
+        Instances), on the version the alias serves."""
+        managed = self._plan.managed_instances
+        if managed is None or (
+            managed.min_environments is None and managed.max_environments is None
+        ):
+            return None
+        return aws.lambda_.FunctionScalingConfig(
+            f"{self._name}-environments",
+            function_name=self.function.name,
+            qualifier=self.function.version,
+            function_scaling_config=aws.lambda_.FunctionScalingConfigFunctionScalingConfigArgs(
+                min_execution_environments=managed.min_environments,
+                max_execution_environments=managed.max_environments,
+            ),
+            opts=self._child(),
         )
 
     def _provisioned_concurrency(self) -> aws.lambda_.ProvisionedConcurrencyConfig | None:

@@ -2,7 +2,8 @@
 per node type, registered in ``RESOURCE_RENDERERS``. Names (API; ``<n>`` is the service
 component's name): ``<n>-table-<key>``, ``<n>-queue-<key>`` (+ ``-policy``),
 ``<n>-kinesis-<key>``, ``<n>-topic-<key>`` (+ ``-policy``), ``<n>-bucket-<key>`` (+
-``-versioning``, ``-encryption``, ``-public-access-block``, ``-policy``)."""
+``-versioning``, ``-encryption``, ``-public-access-block``, ``-policy``),
+``<n>-capacity-provider`` (+ ``-operator``, ``-operator-policy-<i>``)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ import pulumi_aws as aws
 
 from serverless_ml.core.plan_types import (
     BucketPlan,
+    CapacityProviderPlan,
     KinesisStreamPlan,
     QueuePlan,
     TablePlan,
     TopicPlan,
 )
-from serverless_ml.pulumi.policies import resource_policy
+from serverless_ml.pulumi.policies import resource_policy, trust_policy
 from serverless_ml.pulumi.refs import RefResolver
 
 
@@ -173,10 +175,70 @@ def render_bucket(b: BucketPlan, ctx: RenderContext) -> aws.s3.Bucket:
     return bucket
 
 
+def render_capacity_provider(
+    c: CapacityProviderPlan, ctx: RenderContext
+) -> aws.lambda_.CapacityProvider:
+    """A Lambda Managed Instances capacity provider in the plan's subnets and security groups,
+    and its operator role (the managed policies attached before the provider is created: Lambda
+    checks the role when it creates it)."""
+    n = f"{ctx.name}-capacity-provider"
+    role = aws.iam.Role(
+        f"{n}-operator",
+        name=c.operator_role_name,
+        assume_role_policy=trust_policy(c.operator_trust_principals),
+        tags=ctx.tags,
+        opts=ctx.opts(),
+    )
+    attachments = [
+        aws.iam.RolePolicyAttachment(
+            f"{n}-operator-policy-{i}",
+            role=role.name,
+            policy_arn=ctx.refs.resolve(arn),
+            opts=ctx.opts(),
+        )
+        for i, arn in enumerate(c.operator_managed_policies)
+    ]
+    lam = aws.lambda_
+    provider = lam.CapacityProvider(
+        n,
+        name=c.name,
+        vpc_config=lam.CapacityProviderVpcConfigArgs(
+            subnet_ids=list(c.subnet_ids), security_group_ids=list(c.security_group_ids)
+        ),
+        permissions_config=lam.CapacityProviderPermissionsConfigArgs(
+            capacity_provider_operator_role_arn=role.arn
+        ),
+        instance_requirements=[
+            lam.CapacityProviderInstanceRequirementArgs(
+                architectures=[c.architecture],
+                allowed_instance_types=list(c.allowed_instance_types),
+                excluded_instance_types=list(c.excluded_instance_types),
+            )
+        ],
+        capacity_provider_scaling_configs=[
+            lam.CapacityProviderCapacityProviderScalingConfigArgs(
+                max_vcpu_count=c.max_vcpu_count,
+                scaling_mode=c.scaling_mode,
+                scaling_policies=[
+                    lam.CapacityProviderCapacityProviderScalingConfigScalingPolicyArgs(
+                        predefined_metric_type=metric, target_value=target
+                    )
+                    for metric, target in c.scaling_policies
+                ],
+            )
+        ],
+        tags=ctx.tags,
+        opts=ctx.opts(depends_on=attachments),
+    )
+    ctx.refs.register(c.node_id, arn=provider.arn)
+    return provider
+
+
 RESOURCE_RENDERERS: dict[type, Callable[[Any, RenderContext], pulumi.CustomResource]] = {
     TablePlan: render_table,
     QueuePlan: render_queue,
     KinesisStreamPlan: render_stream,
     TopicPlan: render_topic,
     BucketPlan: render_bucket,
+    CapacityProviderPlan: render_capacity_provider,
 }

@@ -43,7 +43,8 @@ class InferenceService(pulumi.ComponentResource):
 
     Children (names are API; ``<n>`` is this component's name): ``<n>-table-<key>``,
     ``<n>-queue-<key>``, ``<n>-queue-<key>-policy``, ``<n>-kinesis-<key>``,
-    ``<n>-topic-<key>``, ``<n>-topic-<key>-policy``, and the components ``<n>``
+    ``<n>-topic-<key>``, ``<n>-topic-<key>-policy``, ``<n>-capacity-provider`` (+
+    ``-operator``, ``-operator-policy-<i>``: Lambda Managed Instances), and the components ``<n>``
     (:class:`InferenceFunction`), ``<n>`` (:class:`HttpEndpoint`), ``<n>-stream-<key>``
     (:class:`DynamoStreamTrigger` / :class:`KinesisStreamTrigger`), ``<n>``
     (:class:`InferenceAlarms`). Physical names all

@@ -8,9 +8,9 @@ from pathlib import Path
 from aws_cdk import App, Environment
 
 from serverless_ml.cdk import enable_nag
+from serverless_ml.reference import deployment
 from serverless_ml.reference.cdk_stacks import EdgePersonalizationStack, ReferenceStack
 from serverless_ml.reference.scenarios import EDGE_SCENARIOS, EDGE_STACK_IDS, SCENARIOS, STACK_IDS
-from serverless_ml.spec.concurrency import ConcurrencyPlan
 
 
 def build_app(
@@ -24,9 +24,10 @@ def build_app(
     )
     for scenario, make_spec in SCENARIOS.items():
         # `cdk deploy -c fraud-detection:concurrency-plan=plan-out/plans/<fn>.json` deploys
-        # the plan `serverless-ml plan` chose on the user's own traffic.
-        plan_file = app.node.try_get_context(f"{scenario}:concurrency-plan")
-        concurrency = ConcurrencyPlan.from_json_file(plan_file) if plan_file else None
+        # the plan `serverless-ml plan` chose on the user's own traffic; a Managed Instances
+        # plan takes its capacity provider from `-c fraud-detection:subnet-ids=...` and
+        # `:security-group-ids=...` (or `:capacity-provider-arn=...`).
+        concurrency = deployment.from_cdk_context(app.node.try_get_context, scenario)
         spec = make_spec(concurrency=concurrency)
         ReferenceStack(app, STACK_IDS[scenario], env=env, spec=spec)
     for scenario, make_edge in EDGE_SCENARIOS.items():

@@ -22,6 +22,13 @@ from serverless_ml.spec import (
 from serverless_ml.spec.personalization import EdgePersonalizationSpec
 
 
+def memory_for(concurrency: ConcurrencyPlan | None, default_mb: int) -> int:
+    """The scenario's memory, raised to what Lambda Managed Instances need (2 GB and one vCPU
+    at the plan's memory per vCPU) when the plan runs on them."""
+    managed = None if concurrency is None else concurrency.managed
+    return default_mb if managed is None else max(default_mb, managed.minimum_memory_mb)
+
+
 def fraud_detection(
     *, name: str = "fraud-detection", concurrency: ConcurrencyPlan | None = None
 ) -> InferenceServiceSpec:
@@ -30,14 +37,15 @@ def fraud_detection(
 
     Default capacity: provisioned concurrency on a business-hours schedule with target tracking
     on the utilization's Maximum between the scheduled bounds (replace it with the output of
-    ``serverless-ml plan`` on your own traffic).
+    ``serverless-ml plan`` on your own traffic). On Lambda Managed Instances
+    (``ConcurrencyPlan.managed_instances``) memory rises to what they need.
     """
     return InferenceServiceSpec(
         name=name,
         model=ModelArtifact.packaged("fraud"),
         function_package="sml_handlers.fraud",
         description="Fraud scoring (GBDT, ONNX Runtime): HTTPS per transaction and DynamoDB stream",
-        memory_mb=1024,
+        memory_mb=memory_for(concurrency, 1024),
         timeout_s=10,
         concurrency=concurrency
         or ConcurrencyPlan.scheduled(
@@ -74,14 +82,16 @@ def iot_anomaly_detection(
     and timestamp, and one aggregated SNS alert goes out per batch with anomalies.
 
     Stream consumers are busy by nature (a batch every second per shard), so environments stay
-    warm without provisioned concurrency: the default is on-demand.
+    warm without provisioned concurrency: the default is on-demand. A steady fleet of sensors is
+    the steady traffic Lambda Managed Instances suit (``ConcurrencyPlan.managed_instances``:
+    memory then rises to what they need).
     """
     return InferenceServiceSpec(
         name=name,
         model=ModelArtifact.packaged("iot"),
         function_package="sml_handlers.iot",
         description="IoT anomaly detection (ONNX Runtime): Kinesis batches -> anomalies + alerts",
-        memory_mb=1024,
+        memory_mb=memory_for(concurrency, 1024),
         timeout_s=60,
         concurrency=concurrency or ConcurrencyPlan.on_demand(),
         triggers=(
@@ -120,7 +130,7 @@ def image_processing(
         model=ModelArtifact.packaged("digits"),
         function_package="sml_handlers.image",
         description="Handwritten digits and documents on S3 upload (CNN, ONNX Runtime)",
-        memory_mb=1024,
+        memory_mb=memory_for(concurrency, 1024),
         timeout_s=60,
         concurrency=concurrency or ConcurrencyPlan.on_demand(),
         triggers=(S3Trigger(new_bucket=NewBucket(name_suffix="uploads"), prefix="uploads/"),),

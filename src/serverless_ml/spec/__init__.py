@@ -5,6 +5,7 @@ from serverless_ml.spec.alarms import AlarmSettings, AlarmSubscriber, AlarmThres
 from serverless_ml.spec.concurrency import ConcurrencyPlan, ScheduledAction, Warmer
 from serverless_ml.spec.edge import EdgeFunctionSpec
 from serverless_ml.spec.errors import SpecError
+from serverless_ml.spec.managed_instances import CapacityProvider, ManagedInstances
 from serverless_ml.spec.model import ModelArtifact
 from serverless_ml.spec.outputs import AlertTopic, Output, ResultObjects, ResultsTable
 from serverless_ml.spec.personalization import EdgePersonalizationSpec, HttpOrigin, SiteBucket
@@ -27,6 +28,7 @@ __all__ = [
     "AlarmSubscriber",
     "AlarmThreshold",
     "AlertTopic",
+    "CapacityProvider",
     "ConcurrencyPlan",
     "DynamoStreamTrigger",
     "EdgeFunctionSpec",
@@ -35,6 +37,7 @@ __all__ = [
     "HttpTrigger",
     "InferenceServiceSpec",
     "KinesisTrigger",
+    "ManagedInstances",
     "ModelArtifact",
     "NewBucket",
     "NewStream",

@@ -31,6 +31,7 @@ GATE_RULES: dict[str, str] = {
     "web-firewall": "a distribution is fronted by a WAF web ACL",
     "viewer-tls": "viewers reach a distribution over TLS 1.2 or later only",
     "geo-restriction": "a distribution limits the countries it serves",
+    "managed-policies": "roles hold the plan's own statements, not AWS managed policies",
 }
 
 MIN_REASON_CHARS = 20

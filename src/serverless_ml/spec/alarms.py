@@ -81,6 +81,8 @@ AlarmName = Literal[
     "pc_utilization_max",
     "async_event_age_ms",
     "async_events_dropped",
+    "capacity_cpu_pct",
+    "concurrency_saturation_pct",
 ]
 
 
@@ -108,6 +110,10 @@ class AlarmSettings:
     async_events_dropped: AlarmThreshold = AlarmThreshold(
         threshold=1, evaluation_periods=1, datapoints=1
     )
+    # Lambda Managed Instances only: the capacity provider's average CPU (percent) and the
+    # alias' concurrent requests as a percentage of max_environments x requests per environment.
+    capacity_cpu_pct: AlarmThreshold = AlarmThreshold(threshold=85)
+    concurrency_saturation_pct: AlarmThreshold = AlarmThreshold(threshold=90)
     topic: Literal["new"] | str | None = "new"
     extra_action_arns: tuple[str, ...] = ()
     subscribers: tuple[AlarmSubscriber, ...] = ()

@@ -7,23 +7,32 @@ Modes:
   them, optional target tracking on ``ProvisionedConcurrencyUtilization`` (Maximum).
 - ``target_tracking``: PC auto-scaled between ``min_capacity`` and ``max_capacity``.
 - ``snapstart``: no PC; each cold start restores a snapshot (Python 3.12+).
+- ``managed_instances``: Lambda Managed Instances (``ManagedInstances``): the function runs on
+  EC2 capacity providers, environments kept running and serving several requests each; no
+  cold starts, no PC, no SnapStart, no warmer.
 
-Every mode may add a ``Warmer`` (a scheduled rule pinging the alias). The JSON form
-(``to_dict``/``from_dict``/``from_json_file``) is what ``serverless-ml plan`` writes.
+Every mode but ``managed_instances`` may add a ``Warmer`` (a scheduled rule pinging the alias).
+The JSON form (``to_dict``/``from_dict``/``from_json_file``) is what ``serverless-ml plan``
+writes; a ``managed_instances`` plan may leave its capacity provider to deploy time.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from serverless_ml.spec.errors import SpecError
+from serverless_ml.spec.managed_instances import CapacityProvider, ManagedInstances
 
-Mode = Literal["on_demand", "static", "scheduled", "target_tracking", "snapstart"]
-MODES: tuple[Mode, ...] = ("on_demand", "static", "scheduled", "target_tracking", "snapstart")
+Mode = Literal[
+    "on_demand", "static", "scheduled", "target_tracking", "snapstart", "managed_instances"
+]
+MODES: tuple[Mode, ...] = (
+    "on_demand", "static", "scheduled", "target_tracking", "snapstart", "managed_instances",
+)  # fmt: skip
 
 # Application Auto Scaling accepts at(...), rate(...) and cron(...) with six fields.
 # https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html
@@ -90,10 +99,23 @@ class ConcurrencyPlan:
     target_utilization: float | None = None
     schedule: tuple[ScheduledAction, ...] = ()
     warmer: Warmer | None = None
+    managed: ManagedInstances | None = None  # mode "managed_instances" only
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise SpecError("SML110", f"concurrency mode {self.mode!r}: use one of {MODES}")
+        if (self.mode == "managed_instances") != (self.managed is not None):
+            raise SpecError(
+                "SML913",
+                "Managed Instances settings go with mode 'managed_instances' and that mode needs "
+                "them: build it with ConcurrencyPlan.managed_instances(...)",
+            )
+        if self.managed is not None and self.warmer is not None:
+            raise SpecError(
+                "SML914",
+                "a warmer on Managed Instances pings environments that are kept running anyway "
+                "(no cold starts to prevent): drop it",
+            )
         if self.mode == "static" and self.provisioned < 1:
             raise SpecError("SML111", "static concurrency needs provisioned >= 1")
         if self.mode != "static" and self.provisioned:
@@ -170,6 +192,42 @@ class ConcurrencyPlan:
     def snapstart(cls) -> ConcurrencyPlan:
         return cls(mode="snapstart")
 
+    @classmethod
+    def managed_instances(
+        cls,
+        capacity_provider: CapacityProvider | None = None,
+        *,
+        max_concurrency: int | None = None,
+        memory_gib_per_vcpu: float = 4.0,
+        min_environments: int | None = None,
+        max_environments: int | None = None,
+    ) -> ConcurrencyPlan:
+        """Run on Lambda Managed Instances (see ``ManagedInstances`` for each setting)."""
+        return cls(
+            mode="managed_instances",
+            managed=ManagedInstances(
+                capacity_provider=capacity_provider,
+                max_concurrency=max_concurrency,
+                memory_gib_per_vcpu=memory_gib_per_vcpu,
+                min_environments=min_environments,
+                max_environments=max_environments,
+            ),
+        )
+
+    def with_capacity_provider(self, provider: CapacityProvider) -> ConcurrencyPlan:
+        """This plan with its capacity provider given at deploy time (CDK context, Pulumi
+        config). A plan that already names one refuses a second (SML916)."""
+        if self.managed is None:
+            raise SpecError(
+                "SML916", f"a capacity provider was given for a {self.mode!r} concurrency plan"
+            )
+        if self.managed.capacity_provider is not None:
+            raise SpecError(
+                "SML916",
+                "the concurrency plan already names a capacity provider; give it in one place",
+            )
+        return replace(self, managed=replace(self.managed, capacity_provider=provider))
+
     # -- properties ---------------------------------------------------------------------------
     @property
     def uses_provisioned(self) -> bool:
@@ -186,6 +244,12 @@ class ConcurrencyPlan:
 
     # -- JSON ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        data = self._to_dict()
+        if self.managed is not None:  # only then: other modes' JSON is what it always was
+            data["managed_instances"] = self.managed.to_dict()
+        return data
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "provisioned": self.provisioned,
@@ -212,7 +276,7 @@ class ConcurrencyPlan:
             raise SpecError("SML126", "a concurrency plan must be a JSON object")
         known = {
             "mode", "provisioned", "min_capacity", "max_capacity", "target_utilization",
-            "schedule", "warmer",
+            "schedule", "warmer", "managed_instances",
         }  # fmt: skip
         unknown = sorted(set(data) - known - {"comment", "source"})
         if unknown:
@@ -221,6 +285,7 @@ class ConcurrencyPlan:
             )
         try:
             warmer = data.get("warmer")
+            managed = data.get("managed_instances")
             return cls(
                 mode=data.get("mode", "on_demand"),
                 provisioned=int(data.get("provisioned", 0)),
@@ -229,6 +294,7 @@ class ConcurrencyPlan:
                 target_utilization=data.get("target_utilization"),
                 schedule=tuple(ScheduledAction(**a) for a in data.get("schedule", ())),
                 warmer=None if warmer is None else Warmer(**warmer),
+                managed=None if managed is None else ManagedInstances.from_dict(managed),
             )
         except (TypeError, ValueError) as exc:
             if isinstance(exc, SpecError):

@@ -69,6 +69,7 @@ class InferenceServiceSpec:
             self._check_sizes,
             self._check_concurrency,
             self._check_snapstart,
+            self._check_managed_instances,
             self._check_environment,
             self._check_parts,
             self._check_acknowledgments,
@@ -111,11 +112,17 @@ class InferenceServiceSpec:
             raise SpecError("SML106", f"architecture {self.architecture!r}: use arm64 or x86_64")
 
     def _check_sizes(self) -> None:
-        if not limits.LAMBDA_MEMORY_MIN_MB <= self.memory_mb <= limits.LAMBDA_MEMORY_MAX_MB:
+        # Managed Instances functions may take up to 32 GB (SML922 checks their minimum).
+        high = (
+            limits.LMI_MEMORY_MAX_MB
+            if self.concurrency.managed is not None
+            else limits.LAMBDA_MEMORY_MAX_MB
+        )
+        if not limits.LAMBDA_MEMORY_MIN_MB <= self.memory_mb <= high:
             raise SpecError(
                 "SML107",
                 f"memory_mb={self.memory_mb}: Lambda allows {limits.LAMBDA_MEMORY_MIN_MB}.."
-                f"{limits.LAMBDA_MEMORY_MAX_MB} MB",
+                f"{high} MB",
             )
         if not 1 <= self.timeout_s <= limits.LAMBDA_TIMEOUT_MAX_S:
             raise SpecError(
@@ -160,6 +167,55 @@ class InferenceServiceSpec:
                 "SML164",
                 f"SnapStart does not support ephemeral storage above "
                 f"{limits.SNAPSTART_MAX_EPHEMERAL_MB} MB (got {self.ephemeral_storage_mb})",
+            )
+
+    def _check_managed_instances(self) -> None:
+        """What Lambda Managed Instances requires of the function (the plan's own settings
+        are checked by ``ManagedInstances`` and ``CapacityProvider``)."""
+        managed = self.concurrency.managed
+        if managed is None:
+            return
+        provider = managed.capacity_provider
+        if provider is None:
+            raise SpecError(
+                "SML920",
+                "Managed Instances need a capacity provider: CapacityProvider.new(subnet_ids=..., "
+                "security_group_ids=...) or CapacityProvider.existing(arn) (the reference stacks "
+                "take them from CDK context or Pulumi config; docs/managed-instances.md)",
+            )
+        version = tuple(int(p) for p in self.runtime.removeprefix("python").split("."))
+        if version < limits.LMI_MIN_PYTHON:
+            raise SpecError(
+                "SML921", f"Managed Instances run Python 3.13 and later, not {self.runtime}"
+            )
+        if self.memory_mb < managed.minimum_memory_mb:
+            raise SpecError(
+                "SML922",
+                f"memory_mb={self.memory_mb}: Managed Instances functions need at least "
+                f"{limits.LMI_MEMORY_MIN_MB} MB and one vCPU, which at "
+                f"{managed.memory_gib_per_vcpu:g} GiB per vCPU is {managed.minimum_memory_mb} MB",
+            )
+        if provider.architecture is not None and provider.architecture != self.architecture:
+            raise SpecError(
+                "SML924",
+                f"the capacity provider's architecture {provider.architecture} differs from the "
+                f"function's {self.architecture}: its instances could not run the function",
+            )
+        graviton = re.compile(limits.EC2_GRAVITON_TYPE)
+        for name in provider.allowed_instance_types:
+            arm = bool(graviton.match(name))
+            if arm != (self.architecture == "arm64"):
+                raise SpecError(
+                    "SML925",
+                    f"allowed instance type {name!r} is {'arm64' if arm else 'x86_64'}, the "
+                    f"function {self.architecture}: no such instance could run it",
+                )
+        if self.reserved_concurrency is not None:
+            raise SpecError(
+                "SML926",
+                "reserved_concurrency with Managed Instances: their concurrency is environments x "
+                "requests per environment, capped by the capacity provider's max_vcpu; cap it "
+                "with ManagedInstances(max_environments=...) instead",
             )
 
     def _check_environment(self) -> None:

@@ -3,10 +3,15 @@
 boto3 ships in the Lambda Python runtime and is not bundled. ``reset_clients`` drops the cache so
 the next call builds fresh clients (after a SnapStart restore, cached connections and credentials
 from the snapshot must not be reused).
+
+Safe under concurrent invocations in one process (threads): clients are created once, under a
+lock, because a boto3 ``Session`` is not thread-safe while it builds clients; the clients
+themselves are.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 # Fail fast instead of holding a stream batch for minutes: botocore's defaults are 60 s timeouts.
@@ -19,6 +24,7 @@ MAX_POOL_CONNECTIONS = 16
 
 _session: Any = None
 _clients: dict[str, Any] = {}
+_lock = threading.Lock()
 
 
 def client(name: str) -> Any:
@@ -27,27 +33,32 @@ def client(name: str) -> Any:
     cached = _clients.get(name)
     if cached is not None:
         return cached
-    import boto3  # deferred: ~100+ ms to import, only the stream path needs it
-    from botocore.config import Config
+    with _lock:
+        cached = _clients.get(name)  # another thread may have created it meanwhile
+        if cached is not None:
+            return cached
+        import boto3  # deferred: ~100+ ms to import, only the stream path needs it
+        from botocore.config import Config
 
-    if _session is None:
-        _session = boto3.session.Session()
-    config = Config(
-        connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=READ_TIMEOUT_S,
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-        max_pool_connections=MAX_POOL_CONNECTIONS,
-    )
-    created = _session.client(name, config=config)
-    _clients[name] = created
-    return created
+        if _session is None:
+            _session = boto3.session.Session()
+        config = Config(
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            max_pool_connections=MAX_POOL_CONNECTIONS,
+        )
+        created = _session.client(name, config=config)
+        _clients[name] = created
+        return created
 
 
 def reset_clients() -> None:
     """Forget every cached client and the session behind them."""
     global _session
-    _session = None
-    _clients.clear()
+    with _lock:
+        _session = None
+        _clients.clear()
 
 
 def cached_client_names() -> tuple[str, ...]:

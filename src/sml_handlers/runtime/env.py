@@ -17,6 +17,12 @@ RESULTS_BUCKET: Final = "SML_RESULTS_BUCKET"  # bucket of result objects (Result
 RESULTS_PREFIX: Final = "SML_RESULTS_PREFIX"  # their key prefix, e.g. "results/"
 MAX_OBJECT_BYTES: Final = "SML_MAX_OBJECT_BYTES"  # largest upload a handler reads
 
+# Set by the plan on Lambda Managed Instances only: one execution environment serves up to
+# REQUESTS_PER_ENVIRONMENT requests at once (Python: one process per request) on
+# VCPUS_PER_ENVIRONMENT vCPUs, so each request's share of the CPU is their ratio.
+REQUESTS_PER_ENVIRONMENT: Final = "SML_REQUESTS_PER_ENVIRONMENT"
+VCPUS_PER_ENVIRONMENT: Final = "SML_VCPUS_PER_ENVIRONMENT"
+
 # Set by the plan for every function (Powertools' names, so its tools read them too).
 SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"

@@ -6,6 +6,13 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedd
 Names, dimensions and environment variables follow Powertools' conventions (``ColdStart`` with
 ``service`` and ``function_name``; ``POWERTOOLS_METRICS_NAMESPACE``, ``POWERTOOLS_SERVICE_NAME``), so
 dashboards and settings written for Powertools functions keep working without importing it.
+
+Safe under concurrent invocations in one process: the cold-start flag is tested and cleared
+under a lock (one ``ColdStart`` per environment), and each EMF document is written as one line
+under a lock (``sys.stdout`` is a ``TextIOWrapper``, which is not thread-safe). On Lambda
+Managed Instances (the plan sets ``SML_REQUESTS_PER_ENVIRONMENT``) no request ever waits for an
+INIT: environments are initialized before the version turns ACTIVE, so no ``ColdStart`` is
+counted.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Final
@@ -23,12 +31,14 @@ NAMESPACE_ENV: Final = env.METRICS_NAMESPACE
 SERVICE_ENV: Final = env.SERVICE_NAME
 DEFAULT_NAMESPACE: Final = "ServerlessML"
 FUNCTION_NAME_ENV: Final = env.FUNCTION_NAME
+MANAGED_INSTANCES_ENV: Final = env.REQUESTS_PER_ENVIRONMENT
 COLD_START: Final = "ColdStart"
 INFERENCE_LATENCY: Final = "InferenceLatency"
 MILLISECONDS: Final = "Milliseconds"
 COUNT: Final = "Count"
 
 _ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
+_WRITE_LOCK: Final = threading.Lock()
 
 
 def emf_document(
@@ -59,11 +69,16 @@ def emf_document(
 class Metrics:
     """Per-environment metrics: a ColdStart count on the first real invocation, latencies after."""
 
-    def __init__(self, *, namespace: str, service: str, function_name: str) -> None:
+    def __init__(
+        self, *, namespace: str, service: str, function_name: str, cold_starts: bool = True
+    ) -> None:
+        """``cold_starts=False``: the environment's first request is not a cold start
+        (Managed Instances)."""
         self.namespace = namespace
         self.service = service
         self.function_name = function_name
-        self._cold = True
+        self._cold = cold_starts
+        self._lock = threading.Lock()
 
     @classmethod
     def from_env(cls, default_service: str) -> Metrics:
@@ -71,6 +86,7 @@ class Metrics:
             namespace=os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE,
             service=os.environ.get(SERVICE_ENV) or default_service,
             function_name=os.environ.get(FUNCTION_NAME_ENV, ""),
+            cold_starts=not os.environ.get(MANAGED_INSTANCES_ENV),
         )
 
     @property
@@ -79,9 +95,10 @@ class Metrics:
 
     def record_cold_start(self) -> bool:
         """Emit ``ColdStart=1`` if this is the environment's first invocation; True if it was."""
-        if not self._cold:
-            return False
-        self._cold = False
+        with self._lock:
+            if not self._cold:
+                return False
+            self._cold = False
         dimensions = {"service": self.service}
         if self.function_name:  # absent outside Lambda; EMF dimension values must be non-empty
             dimensions["function_name"] = self.function_name
@@ -103,4 +120,6 @@ class Metrics:
 
     @staticmethod
     def emit(document: Mapping[str, Any]) -> None:
-        sys.stdout.write(_ENCODER.encode(document) + "\n")
+        line = _ENCODER.encode(document) + "\n"
+        with _WRITE_LOCK:
+            sys.stdout.write(line)

@@ -24,6 +24,8 @@ MB_PER_VCPU: Final = 1_769
 
 MODEL_DIR_ENV: Final = env.MODEL_DIR
 MEMORY_ENV: Final = env.FUNCTION_MEMORY_MB
+REQUESTS_ENV: Final = env.REQUESTS_PER_ENVIRONMENT
+VCPUS_ENV: Final = env.VCPUS_PER_ENVIRONMENT
 MODEL_FILE: Final = "model.onnx"
 CARD_FILE: Final = "model_card.json"
 # Written by the bundler for ModelArtifact(runtime="compiled")
@@ -90,8 +92,28 @@ def lambda_memory_mb() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def intra_op_threads(memory_mb: int | None) -> int:
-    """One compute thread per full vCPU Lambda grants at ``memory_mb``; 1 when unknown."""
+def environment_share() -> tuple[int, int] | None:
+    """(vCPUs, concurrent requests) of a Lambda Managed Instances execution environment, from
+    the variables the plan sets there; None on Lambda (default), where an environment serves
+    one request at a time (or if the variables are garbled)."""
+    vcpus, requests = os.environ.get(VCPUS_ENV, ""), os.environ.get(REQUESTS_ENV, "")
+    if not (vcpus.isdigit() and requests.isdigit()) or int(vcpus) < 1 or int(requests) < 1:
+        return None
+    return int(vcpus), int(requests)
+
+
+def intra_op_threads(memory_mb: int | None, share: tuple[int, int] | None = None) -> int:
+    """Compute threads for one request.
+
+    On Lambda (default) a request has the environment to itself: one thread per full vCPU
+    Lambda grants at ``memory_mb`` (1 when unknown). On Managed Instances (``share`` = vCPUs,
+    concurrent requests of the environment) each request's process gets its share of the
+    environment's vCPUs, at least 1: with Python's default of 16 requests per vCPU that is one
+    thread, so concurrent requests do not fight over cores they do not have.
+    """
+    if share is not None:
+        vcpus, requests = share
+        return max(1, vcpus // requests)
     if memory_mb is None:
         return 1
     return max(1, memory_mb // MB_PER_VCPU)
@@ -109,10 +131,13 @@ def read_card(model_dir: Path, model_file: str) -> dict[str, Any]:
     return card
 
 
-def load_model(model_dir: Path, *, memory_mb: int | None = None) -> Model:
+def load_model(
+    model_dir: Path, *, memory_mb: int | None = None, share: tuple[int, int] | None = None
+) -> Model:
     """The bundle's model, loaded and warmed by the runtime its files call for.
 
-    ``memory_mb`` (default ``$AWS_LAMBDA_FUNCTION_MEMORY_SIZE``) sizes onnxruntime's threads.
+    ``memory_mb`` (default ``$AWS_LAMBDA_FUNCTION_MEMORY_SIZE``) and ``share`` (default: the
+    Managed Instances variables, ``environment_share()``) size onnxruntime's threads.
     """
     if (model_dir / COMPILED_FILE).is_file():
         from sml_handlers.runtime.compiled_model import load_compiled_model
@@ -120,7 +145,7 @@ def load_model(model_dir: Path, *, memory_mb: int | None = None) -> Model:
         return load_compiled_model(model_dir)
     from sml_handlers.runtime.onnx_model import load_onnx_model
 
-    return load_onnx_model(model_dir, memory_mb=memory_mb)
+    return load_onnx_model(model_dir, memory_mb=memory_mb, share=share)
 
 
 def check_features(model: Model, feature_names: Sequence[str]) -> None:

@@ -15,6 +15,7 @@ from sml_handlers.runtime.model import (
     MODEL_FILE,
     PREFERRED_OUTPUT,
     CardFacts,
+    environment_share,
     intra_op_threads,
     lambda_memory_mb,
     read_card,
@@ -29,7 +30,10 @@ LOAD_OPTIMIZATION_LEVEL: Final = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
 
 
 def session_options(threads: int) -> ort.SessionOptions:
-    """Options for a single-request Lambda environment: no spinning threads, sequential graph."""
+    """Options for one request at a time in this process (Lambda (default), or one of a Managed
+    Instances environment's per-request processes): ``threads`` intra-op threads, no spinning
+    threads, sequential graph. ``InferenceSession.run`` is thread-safe, so threads of one process
+    may share the session."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -108,13 +112,19 @@ def _io_name(kind: str, available: list[str], card: Mapping[str, Any]) -> str:
     raise ValueError(f"model has {kind}s {available}; name one as {kind}_name in model_card.json")
 
 
-def load_onnx_model(model_dir: Path, *, memory_mb: int | None = None) -> OnnxModel:
-    """Create the session for ``model_dir/model.onnx`` (threads from memory) and warm it up.
+def load_onnx_model(
+    model_dir: Path, *, memory_mb: int | None = None, share: tuple[int, int] | None = None
+) -> OnnxModel:
+    """Create the session for ``model_dir/model.onnx`` and warm it up.
 
-    ``memory_mb`` defaults to ``$AWS_LAMBDA_FUNCTION_MEMORY_SIZE``.
+    Threads: per request on Managed Instances (``share``, default the plan's variables), else
+    from ``memory_mb`` (default ``$AWS_LAMBDA_FUNCTION_MEMORY_SIZE``).
     """
     card = read_card(model_dir, MODEL_FILE)
-    threads = intra_op_threads(memory_mb if memory_mb is not None else lambda_memory_mb())
+    threads = intra_op_threads(
+        memory_mb if memory_mb is not None else lambda_memory_mb(),
+        share if share is not None else environment_share(),
+    )
     start = time.perf_counter()
     session = ort.InferenceSession(
         str(model_dir / MODEL_FILE),
