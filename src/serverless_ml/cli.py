@@ -309,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_stream_writes)
-    p = bench_sub.add_parser("planner", help="planner speed on a 100-function day")
+    p = bench_sub.add_parser(
+        "planner", help="planner speed: a trace, its counts x100, a 10,000-function fleet"
+    )
     try:
         from serverless_ml.planner.bench import add_bench_arguments
     except ImportError:  # pragma: no cover

@@ -23,6 +23,7 @@ CODES: dict[str, str] = {
     "SML613": "trace too short or without invocations",
     "SML614": "function filter matched nothing",
     "SML615": "trace would span more than 455 days (a timestamp from another year?)",
+    "SML616": "exact simulation asked of more invocations than it can hold (use auto/aggregate)",
 }
 
 

@@ -93,14 +93,7 @@ def simulate(
     ``tuning=None`` runs the plain loop only.
     """
     n = len(t)
-    provisioned = np.zeros(n, dtype=np.bool_)
-    if cap is not None and n and cap.max() > 0:
-        eligible = np.flatnonzero(cap > 0)
-        if len(eligible) == n:
-            provisioned = _route_provisioned(t, dur, cap, tuning)
-        else:
-            accepted = _route_provisioned(t[eligible], dur[eligible], cap[eligible], tuning)
-            provisioned[eligible[accepted]] = True
+    provisioned = route_provisioned(t, dur, cap, tuning=tuning)
     if not provisioned.any():
         return Flags(
             provisioned=provisioned, cold=_on_demand(t, dur, cold_dur, keep_alive_s, tuning)
@@ -111,6 +104,22 @@ def simulate(
         od_cold = _on_demand(t[spill], dur[spill], cold_dur[spill], keep_alive_s, tuning)
         cold[spill[od_cold]] = True
     return Flags(provisioned=provisioned, cold=cold)
+
+
+def route_provisioned(
+    t: Floats, dur: Floats, cap: Ints | None, *, tuning: Tuning | None = DEFAULT_TUNING
+) -> Bools:
+    """Which arrivals a provisioned environment serves (the rest spill over to on-demand)."""
+    n = len(t)
+    provisioned = np.zeros(n, dtype=np.bool_)
+    if cap is not None and n and cap.max() > 0:
+        eligible = np.flatnonzero(cap > 0)
+        if len(eligible) == n:
+            provisioned = _route_provisioned(t, dur, cap, tuning)
+        else:
+            accepted = _route_provisioned(t[eligible], dur[eligible], cap[eligible], tuning)
+            provisioned[eligible[accepted]] = True
+    return provisioned
 
 
 def _constant(values: Floats) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from serverless_ml.core import limits
+from serverless_ml.planner.aggregate import DENSE_ABOVE
 from serverless_ml.planner.costs import MONTH_S, MonthlyCost, Prices, monthly_cost
 from serverless_ml.planner.errors import PlannerError
 from serverless_ml.planner.simulator import (
@@ -24,9 +25,12 @@ from serverless_ml.planner.simulator import (
     DEFAULT_MEMORY_MB,
     DEFAULT_RESTORE_MS,
     KEEP_ALIVE_SWEEP_MIN,
+    MAX_DURATION_MS,
+    SIMULATIONS,
     FunctionProfile,
     Lifecycle,
     SimStats,
+    Simulation,
     Workload,
     added_latency_quantile,
     run,
@@ -43,17 +47,17 @@ from serverless_ml.planner.strategies import (
     planner_candidates,
     warmers,
 )
-from serverless_ml.planner.traces import FunctionTrace, Trace, minute_of_day
+from serverless_ml.planner.traces import MAX_TRACE_MINUTES, FunctionTrace, Trace, minute_of_day
 from serverless_ml.spec.concurrency import ConcurrencyPlan
-
-MAX_DURATION_MS = limits.LAMBDA_TIMEOUT_MAX_S * 1000.0
 
 
 @dataclass(frozen=True, kw_only=True)
 class PlannerOptions:
     """Everything the planner assumes. ``duration_ms``/``memory_mb`` of None: from the trace
     when it has them, else the defaults. ``history_minutes`` of None: all but the last day for
-    traces of two days or more, else the first half."""
+    traces of two days or more, else the first half. ``simulation``: ``auto`` simulates
+    minutes with more than ``dense_above`` invocations in aggregate (``exact``: every request,
+    the reference; ``aggregate``: blocks wherever a minute is that busy)."""
 
     objective: Objective = field(default_factory=lambda: parse_objective(None))
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
@@ -65,8 +69,32 @@ class PlannerOptions:
     seed: int = 0
     history_minutes: int | None = None
     keep_alive_sweep: tuple[float, ...] = KEEP_ALIVE_SWEEP_MIN
+    simulation: Simulation = "auto"
+    dense_above: int = DENSE_ABOVE
 
     def __post_init__(self) -> None:
+        if self.simulation not in SIMULATIONS:
+            raise PlannerError(
+                "SML612", f"simulation {self.simulation!r}: use one of {SIMULATIONS}"
+            )
+        if self.seed < 0:
+            raise PlannerError("SML612", f"seed={self.seed}: use a non-negative integer")
+        if not 0 <= self.dense_above <= 1_000_000:
+            raise PlannerError("SML612", f"dense_above={self.dense_above}: use 0..1000000")
+        for name in ("init_ms", "restore_ms"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 <= value <= MAX_DURATION_MS):
+                raise PlannerError("SML612", f"{name}={value}: use 0..{MAX_DURATION_MS:g}")
+        if self.memory_mb is not None and not (
+            limits.LAMBDA_MEMORY_MIN_MB <= self.memory_mb <= limits.LAMBDA_MEMORY_MAX_MB
+        ):
+            raise PlannerError(
+                "SML612",
+                f"memory_mb={self.memory_mb}: Lambda allows {limits.LAMBDA_MEMORY_MIN_MB}.."
+                f"{limits.LAMBDA_MEMORY_MAX_MB}",
+            )
+        for keep_alive in self.keep_alive_sweep:
+            Lifecycle(keep_alive_min=keep_alive)  # refuses what the sweep could not simulate
         if self.duration_ms is not None and not 0 < self.duration_ms <= MAX_DURATION_MS:
             raise PlannerError(
                 "SML612",
@@ -93,6 +121,8 @@ class PlannerOptions:
         memory = self.memory_mb
         if memory is None:
             memory = lambda_memory(fn.memory_mb) if fn.memory_mb else DEFAULT_MEMORY_MB
+        if math.isnan(duration):  # no usable mean: the default
+            duration = DEFAULT_DURATION_MS
         return FunctionProfile(
             # A mean above Lambda's 900 s timeout would time out on Lambda: planned at the limit.
             duration_ms=min(max(1.0, duration), MAX_DURATION_MS),
@@ -104,6 +134,8 @@ class PlannerOptions:
 
 def lambda_memory(used_mb: float) -> int:
     """A Lambda memory size for a function that uses ``used_mb``: rounded up to 64 MB."""
+    if not math.isfinite(used_mb):
+        return limits.LAMBDA_MEMORY_MAX_MB
     size = int(math.ceil(used_mb / 64.0) * 64)
     return min(limits.LAMBDA_MEMORY_MAX_MB, max(limits.LAMBDA_MEMORY_MIN_MB, size))
 
@@ -172,9 +204,11 @@ class PlanReport:
     chosen: str | None  # cheapest strategy meeting the objective, None if none does
     functions: tuple[FunctionPlan, ...]
     sensitivity: tuple[Sensitivity, ...]
-    simulated_arrivals: int
+    simulated_arrivals: int  # arrivals covered by every simulation run, warm-ups included
     seconds: float
     detail: dict[str, SimStats] = field(default_factory=dict, repr=False)  # for plots
+    per_invocation: int = 0  # of those, simulated one by one
+    aggregate_minutes: int = 0  # function-minutes simulated as blocks, summed over the runs
 
     @property
     def recommended(self) -> str:
@@ -200,6 +234,8 @@ class _Runner:
     def __init__(self, prices: Prices) -> None:
         self.prices = prices
         self.arrivals = 0
+        self.per_invocation = 0
+        self.aggregate_minutes = 0
 
     def evaluate(
         self,
@@ -212,6 +248,8 @@ class _Runner:
     ) -> Evaluation:
         stats = run(ctx.work, choice.setup, lifecycle or ctx.lifecycle, window, detail=detail)
         self.arrivals += stats.simulated_arrivals
+        self.per_invocation += stats.per_invocation
+        self.aggregate_minutes += stats.aggregate_minutes
         return Evaluation(choice, stats, monthly_cost(stats, ctx.work.profile, self.prices))
 
 
@@ -220,6 +258,11 @@ def plan_trace(trace: Trace, options: PlannerOptions | None = None) -> PlanRepor
     options = options or PlannerOptions()
     if not trace.functions or trace.invocations == 0:
         raise PlannerError("SML613", "the trace has no invocations")
+    if trace.minutes > MAX_TRACE_MINUTES:
+        raise PlannerError(
+            "SML615",
+            f"the trace spans {trace.minutes:,} minutes, over {MAX_TRACE_MINUTES // 1440} days",
+        )
     began = time.perf_counter()
     history = options.history_for(trace.minutes)
     evaluation = (history, trace.minutes)
@@ -233,6 +276,8 @@ def plan_trace(trace: Trace, options: PlannerOptions | None = None) -> PlanRepor
             options.profile_for(fn),
             seed=(options.seed, index),
             spread=options.lifecycle.spread,
+            simulation=options.simulation,
+            dense_above=options.dense_above,
         )
         ctx = Context(work, mod, history, options.lifecycle)
         contexts.append(ctx)
@@ -271,6 +316,8 @@ def plan_trace(trace: Trace, options: PlannerOptions | None = None) -> PlanRepor
         simulated_arrivals=runner.arrivals,
         seconds=time.perf_counter() - began,
         detail=detail,
+        per_invocation=runner.per_invocation,
+        aggregate_minutes=runner.aggregate_minutes,
     )
 
 
@@ -312,14 +359,15 @@ def _lower_bound(ctx: Context, choice: Choice, prices: Prices) -> float:
     h = ctx.history
     profile = ctx.work.profile
     gb = profile.memory_gb
-    users = int(ctx.work.counts[:h].sum())
+    users = float(ctx.work.counts[:h].sum(dtype=np.float64))
     warmer = choice.setup.warmer
     pings = len(range(0, h, warmer.rate_minutes)) * warmer.concurrency if warmer else 0
     cheapest_gb_s = min(prices.gb_s, prices.pc_running_gb_s)
     window = (users + pings) / 1e6 * prices.request_per_million
     window += users * math.ceil(profile.duration_ms) / 1000.0 * gb * cheapest_gb_s
     if choice.setup.pc_target is not None:
-        window += float(choice.setup.pc_target[:h].sum()) * 60.0 * gb * prices.pc_held_gb_s
+        held = float(choice.setup.pc_target[:h].sum(dtype=np.float64))
+        window += held * 60.0 * gb * prices.pc_held_gb_s
     monthly = window * MONTH_S / (h * 60.0)
     if choice.setup.snapstart:
         monthly += gb * MONTH_S * prices.snapstart_cache_gb_s
@@ -404,14 +452,19 @@ def _sensitivity(
             warmer_ms=options.lifecycle.warmer_ms,
             spread=options.lifecycle.spread,
         )
+        done: list[list[Evaluation]] = [[] for _ in plans]  # a choice is simulated once
         for strategy in dict.fromkeys((ON_DEMAND, WARMERS, recommended)):
             if keep_alive == options.lifecycle.keep_alive_min:
                 evals = [p.evaluations[strategy] for p in plans]
             else:
-                evals = [
-                    runner.evaluate(ctx, p.evaluations[strategy].choice, window, lifecycle)
-                    for ctx, p in zip(contexts, plans, strict=True)
-                ]
+                evals = []
+                for ctx, p, seen in zip(contexts, plans, done, strict=True):
+                    choice = p.evaluations[strategy].choice
+                    same = next((e for e in seen if e.choice.same_as(choice)), None)
+                    if same is None:
+                        same = runner.evaluate(ctx, choice, window, lifecycle)
+                        seen.append(same)
+                    evals.append(same)
             groups = [e.group for e in evals]
             calls, colds = sum(g[0] for g in groups), sum(g[1] for g in groups)
             rows.append(

@@ -159,8 +159,11 @@ def report_dict(report: PlanReport, files: dict[str, Any] | None = None) -> dict
         ],
         "speed": {
             "simulated_arrivals": report.simulated_arrivals,
+            "simulated_one_by_one": report.per_invocation,
+            "aggregate_function_minutes": report.aggregate_minutes,
             "seconds": round(report.seconds, 3),
             "arrivals_per_second": round(report.arrivals_per_second),
+            "simulation": report.options.simulation,
         },
         "files": files or {},
     }

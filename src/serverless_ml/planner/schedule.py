@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +26,19 @@ _DAILY_CRON = re.compile(r"^cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)$")
 
 def hourly_capacity(peak: Ints, minute_of_day: Ints, history: int, quantile: float) -> list[int]:
     """For each UTC hour, the ``quantile`` of per-minute peak concurrency in that hour of the
-    history minutes ``[0, history)``; hours the history lacks use the quantile over all of it."""
+    history minutes ``[0, history)``; hours the history lacks use the quantile over all of it.
+
+    The quantile is numpy's ``method="higher"``: the sorted value at ceil(q * (n - 1)).
+    """
     hist_peak, hist_hour = peak[:history], minute_of_day[:history] // 60
     overall = _quantile(hist_peak, quantile)
-    return [
-        _quantile(hist_peak[hist_hour == h], quantile) if np.any(hist_hour == h) else overall
-        for h in range(24)
-    ]
+    order = np.lexsort((hist_peak, hist_hour))
+    hours, peaks = hist_hour[order], hist_peak[order]
+    start = np.searchsorted(hours, np.arange(24), side="left")
+    size = np.searchsorted(hours, np.arange(24), side="right") - start
+    at = start + np.ceil(quantile * np.maximum(size - 1, 0)).astype(np.int64)
+    picked = peaks[np.minimum(at, max(len(peaks) - 1, 0))] if len(peaks) else np.zeros(24)
+    return [int(picked[h]) if size[h] else overall for h in range(24)]
 
 
 def _quantile(values: Ints, q: float) -> int:
@@ -100,18 +107,38 @@ class TargetTracking:
     in_cooldown_min: int = defaults.SCALE_IN_COOLDOWN_S // 60
 
     def capacity(self, peak: Ints, ready_delay_min: int) -> Ints:
-        """Configured PC each minute when the policy reacts to ``peak`` concurrency."""
+        """Configured PC each minute when the policy reacts to ``peak`` concurrency.
+
+        Idle stretches at the floor (no traffic, the floor ready) are skipped in one step: only
+        the scale-in counter and cooldown move there.
+        """
         n = len(peak)
         configured = np.zeros(n, dtype=np.int64)
-        history: list[int] = []  # configured capacity by minute, for the readiness delay
+        recent: deque[int] = deque(maxlen=ready_delay_min + 1)  # configured, for readiness
         current = self.min_capacity
         high = low = 0
         last_out = last_in = -(10**9)
         peaks = peak.tolist()
-        for m in range(n):
+        busy = np.flatnonzero(peak != 0)
+        next_busy = np.append(busy, n)[np.searchsorted(busy, np.arange(n), side="left")].tolist()
+        m = 0
+        while m < n:
+            if not peaks[m] and current == self.min_capacity and all(v == current for v in recent):
+                end = next_busy[m]
+                configured[m:end] = current
+                recent.extend([current] * min(end - m, ready_delay_min + 1))
+                high = 0
+                while m < end:  # scale-in fires (to the floor, no change) as counters allow
+                    fire = max(m + self.in_points - low - 1, last_in + self.in_cooldown_min, m)
+                    if fire >= end:
+                        low += end - m
+                        m = end
+                    else:
+                        low, last_in, m = 0, fire, fire + 1
+                continue
             configured[m] = current
-            history.append(current)
-            ready = min(history[max(0, m - ready_delay_min) :])
+            recent.append(current)
+            ready = min(recent)
             metric = min(1.0, peaks[m] / ready) if ready else (1.0 if peaks[m] else 0.0)
             high = high + 1 if metric > self.target else 0
             low = low + 1 if metric < 0.9 * self.target else 0
@@ -123,4 +150,5 @@ class TargetTracking:
                 desired = math.ceil(ready * metric / self.target)
                 last_in, low = m, 0
             current = min(self.max_capacity, max(self.min_capacity, desired))
+            m += 1
         return configured

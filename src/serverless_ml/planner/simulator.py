@@ -1,23 +1,39 @@
 """Run one function's traffic under one setup (PC over time, warmer, SnapStart) and measure it.
 
-Glue between traces and ``lifecycle``: arrival times are drawn once per function (seeded),
+Glue between traces and the simulators: arrival times are drawn once per function (seeded),
 warmer pings are merged in, the provisioned pool follows the setup's per-minute target (an
 increase is ready ``pc_ready_delay_min`` minutes later), and the statistics cover a window of
 minutes, after simulating everything before it so the window starts with a realistic warm pool.
+
+Two simulators (``Workload.simulation``): ``exact`` (``lifecycle``, request by request, the
+reference) and ``aggregate`` (``aggregate``: minutes with more than ``dense_above`` invocations
+as blocks, the others request by request where it matters), whose cost grows with minutes, not
+invocations. ``auto`` (the default) takes the exact one for a window with few invocations
+(``Workload.exact_up_to``), where it is the faster of the two.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from serverless_ml.core import limits
+from serverless_ml.planner.aggregate import (
+    DENSE_ABOVE,
+    Blocks,
+    build_blocks,
+    run_blocks,
+    sparse_arrivals,
+)
+from serverless_ml.planner.aggregate import slots_per_minute as _slots_per_minute
 from serverless_ml.planner.arrivals import Arrivals, Spread, user_arrivals, warmer_times
 from serverless_ml.planner.errors import PlannerError
 from serverless_ml.planner.lifecycle import DEFAULT_TUNING, Flags, Tuning, simulate
+from serverless_ml.planner.traces import checked_counts, total
 from serverless_ml.spec.concurrency import Warmer
 
 Ints = npt.NDArray[np.int64]
@@ -32,6 +48,17 @@ DEFAULT_KEEP_ALIVE_MIN = 10.0  # AWS publishes none; the report sweeps KEEP_ALIV
 KEEP_ALIVE_SWEEP_MIN = (5.0, 10.0, 20.0, 30.0, 45.0)
 DEFAULT_PC_READY_DELAY_MIN = 2  # "allocating provisioned concurrency can take a few minutes"
 DEFAULT_WARMER_MS = 5.0  # a warmer ping is answered without inference
+MAX_DURATION_MS = limits.LAMBDA_TIMEOUT_MAX_S * 1000.0
+MAX_INIT_MS = limits.LAMBDA_TIMEOUT_MAX_S * 1000.0  # bound for INIT and restore assumptions
+MAX_KEEP_ALIVE_MIN = 24 * 60.0
+MAX_PC_READY_DELAY_MIN = 24 * 60
+# The exact simulator holds every arrival in memory (~40 bytes each): refuse more than this.
+EXACT_MAX_ARRIVALS = 50_000_000
+
+AUTO_EXACT_PER_MINUTE = 2.0  # auto: below this average the exact simulator is the faster
+AUTO_EXACT_ARRIVALS = 1_000
+Simulation = Literal["auto", "exact", "aggregate"]
+SIMULATIONS: tuple[Simulation, ...] = ("auto", "exact", "aggregate")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,16 +71,24 @@ class FunctionProfile:
     restore_ms: float = DEFAULT_RESTORE_MS
 
     def __post_init__(self) -> None:
-        if not self.duration_ms > 0:
-            raise PlannerError("SML612", f"duration_ms={self.duration_ms}: must be > 0")
+        if not (self.duration_ms > 0 and self.duration_ms <= MAX_DURATION_MS):
+            raise PlannerError(
+                "SML612",
+                f"duration_ms={self.duration_ms}: must be > 0 and at most Lambda's "
+                f"{limits.LAMBDA_TIMEOUT_MAX_S} s timeout",
+            )
         if not limits.LAMBDA_MEMORY_MIN_MB <= self.memory_mb <= limits.LAMBDA_MEMORY_MAX_MB:
             raise PlannerError(
                 "SML612",
                 f"memory_mb={self.memory_mb}: Lambda allows {limits.LAMBDA_MEMORY_MIN_MB}.."
                 f"{limits.LAMBDA_MEMORY_MAX_MB}",
             )
-        if self.init_ms < 0 or self.restore_ms < 0:
-            raise PlannerError("SML612", "init_ms and restore_ms must be >= 0")
+        if not (0 <= self.init_ms <= MAX_INIT_MS and 0 <= self.restore_ms <= MAX_INIT_MS):
+            raise PlannerError(
+                "SML612",
+                f"init_ms={self.init_ms}, restore_ms={self.restore_ms}: each must be in "
+                f"0..{MAX_INIT_MS:g}",
+            )
 
     @property
     def memory_gb(self) -> float:
@@ -70,10 +105,19 @@ class Lifecycle:
     spread: Spread = "uniform"
 
     def __post_init__(self) -> None:
-        if not self.keep_alive_min > 0:
-            raise PlannerError("SML612", f"keep_alive_min={self.keep_alive_min}: must be > 0")
-        if self.pc_ready_delay_min < 0 or not self.warmer_ms > 0:
-            raise PlannerError("SML612", "pc_ready_delay_min must be >= 0 and warmer_ms > 0")
+        if not (self.keep_alive_min > 0 and self.keep_alive_min <= MAX_KEEP_ALIVE_MIN):
+            raise PlannerError(
+                "SML612",
+                f"keep_alive_min={self.keep_alive_min}: must be > 0 and at most "
+                f"{MAX_KEEP_ALIVE_MIN:g}",
+            )
+        if not 0 <= self.pc_ready_delay_min <= MAX_PC_READY_DELAY_MIN:
+            raise PlannerError(
+                "SML612",
+                f"pc_ready_delay_min={self.pc_ready_delay_min}: use 0..{MAX_PC_READY_DELAY_MIN}",
+            )
+        if not (self.warmer_ms > 0 and self.warmer_ms <= MAX_DURATION_MS):
+            raise PlannerError("SML612", f"warmer_ms={self.warmer_ms}: must be in (0, 900000]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,13 +134,24 @@ class Setup:
 
 @dataclass(frozen=True, eq=False)
 class Workload:
-    """One function's traffic, drawn once and shared by every setup it is simulated under."""
+    """One function's traffic, drawn once and shared by every setup it is simulated under.
+
+    ``times``: the arrivals that can be simulated one by one: all of them when ``simulation``
+    is ``exact``, else those of the minutes with at most ``dense_above`` invocations (the
+    others are blocks, see ``aggregate``).
+    """
 
     name: str
     counts: Ints
     profile: FunctionProfile
     times: Floats  # user arrival times, sorted seconds from the trace start
     demand_peak: Ints = field(repr=False)  # most requests in flight at an arrival, per minute
+    simulation: Simulation = "exact"
+    seed: tuple[int, ...] = ()
+    spread: Spread = "uniform"
+    dense_above: int = DENSE_ABOVE
+    _blocks: dict[int, Blocks] = field(default_factory=dict, repr=False)
+    _prefix: tuple[Ints, Floats] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -107,10 +162,101 @@ class Workload:
         *,
         seed: int | tuple[int, ...],
         spread: Spread = "uniform",
+        simulation: Simulation = "auto",
+        dense_above: int = DENSE_ABOVE,
     ) -> Workload:
-        rng = np.random.default_rng(seed)
-        times = user_arrivals(counts, rng=rng, spread=spread)
-        return cls(name, counts, profile, times, peak_concurrency(times, profile, len(counts)))
+        if simulation not in SIMULATIONS:
+            raise PlannerError("SML612", f"simulation {simulation!r}: use one of {SIMULATIONS}")
+        counts = checked_counts(name, counts)
+        seeds = (seed,) if isinstance(seed, int) else tuple(seed)
+        times, dense = sparse_arrivals(counts, seed, spread=spread, dense_above=dense_above)
+        if simulation == "exact":
+            arrivals = total(counts)
+            if arrivals > EXACT_MAX_ARRIVALS:
+                raise PlannerError(
+                    "SML616",
+                    f"{name}: {arrivals:,} invocations is more than the exact simulator holds "
+                    f"({EXACT_MAX_ARRIVALS:,}); use the aggregate (or auto) simulation",
+                )
+            if dense.any():  # the busy minutes' arrivals from a stream of their own
+                rng = np.random.default_rng((*seeds, 1))
+                busy = user_arrivals(np.where(dense, counts, 0), rng=rng, spread=spread)
+                times = np.sort(np.concatenate([times, busy]), kind="stable")
+            peak = peak_concurrency(times, profile, len(counts))
+            return cls(name, counts, profile, times, peak, "exact", seeds, spread, dense_above)
+        blocks = _blocks(counts, profile, times, seeds, spread, dense_above, 1)
+        peak = np.maximum(peak_concurrency(times, profile, len(counts)), blocks.peak)
+        prefix = (
+            np.concatenate([[0], np.cumsum(dense)]).astype(np.int64),
+            np.concatenate([[0.0], np.cumsum(counts, dtype=np.float64)]),
+        )
+        work = cls(
+            name, counts, profile, times, peak, simulation, seeds, spread, dense_above, {}, prefix
+        )
+        work._blocks[1] = blocks
+        return work
+
+    def exact_up_to(self, minutes: int) -> bool:
+        """Whether minutes [0, minutes) are simulated request by request: always for ``exact``,
+        never for ``aggregate``; for ``auto`` when no minute there holds more than
+        ``dense_above`` invocations and they hold at most ``AUTO_EXACT_PER_MINUTE`` per minute
+        on average (or ``AUTO_EXACT_ARRIVALS`` in all), where the exact simulator is the faster
+        one. Decided on those minutes alone, so a fit on the history never depends on later
+        traffic."""
+        if self.simulation != "auto" or self._prefix is None:
+            return self.simulation == "exact"
+        dense_before, arrived = self._prefix
+        if dense_before[minutes]:  # bursts: blocks are cheaper than their requests one by one
+            return False
+        return bool(arrived[minutes] <= max(AUTO_EXACT_ARRIVALS, AUTO_EXACT_PER_MINUTE * minutes))
+
+    def arrivals_up_to(self, minutes: int) -> Floats:
+        """Every user arrival before minute ``minutes``, sorted (for the exact simulator)."""
+        cut = self.times[: int(np.searchsorted(self.times, minutes * 60.0, side="left"))]
+        if self.simulation == "exact" or self._prefix is None or not self._prefix[0][minutes]:
+            return cut
+        # minutes busier than ``dense_above`` draw from a stream of their own, in minute order,
+        # so a shorter window sees the same arrivals as a longer one
+        counts = self.counts[:minutes]
+        rng = np.random.default_rng((*self.seed, 1))
+        busy = user_arrivals(
+            np.where(counts > self.dense_above, counts, 0), rng=rng, spread=self.spread
+        )
+        return np.sort(np.concatenate([cut, busy]), kind="stable")
+
+    def blocks(self, per_minute: int) -> Blocks:
+        """The traffic in ``per_minute`` slots a minute (drawn once, then kept)."""
+        if per_minute not in self._blocks:
+            self._blocks[per_minute] = _blocks(
+                self.counts,
+                self.profile,
+                self.times,
+                self.seed,
+                self.spread,
+                self.dense_above,
+                per_minute,
+            )
+        return self._blocks[per_minute]
+
+
+def _blocks(
+    counts: Ints,
+    profile: FunctionProfile,
+    times: Floats,
+    seed: tuple[int, ...],
+    spread: Spread,
+    dense_above: int,
+    per_minute: int,
+) -> Blocks:
+    return build_blocks(
+        counts,
+        profile.duration_ms / 1000.0,
+        times,
+        np.random.default_rng((*seed, 2, per_minute)),
+        spread=spread,
+        per_minute=per_minute,
+        dense_above=dense_above,
+    )
 
 
 def peak_concurrency(times: Floats, profile: FunctionProfile, minutes: int) -> Ints:
@@ -126,7 +272,7 @@ def peak_concurrency(times: Floats, profile: FunctionProfile, minutes: int) -> I
 def ready_capacity(target: Ints, delay_min: int) -> Ints:
     """Provisioned environments ready each minute: increases arrive ``delay_min`` late."""
     ready = np.array(target, dtype=np.int64)
-    for lag in range(1, delay_min + 1):
+    for lag in range(1, min(delay_min, len(target)) + 1):
         shifted = np.concatenate([np.full(lag, target[0]), target[:-lag]])[: len(target)]
         ready = np.minimum(ready, shifted)
     return ready
@@ -147,10 +293,17 @@ class SimStats:
     pc_billed_ms: float  # duration billed on provisioned environments
     pc_env_minutes: int  # provisioned environments configured, summed over the minutes
     snapstart: bool
-    simulated_arrivals: int  # arrivals simulated to get here (window and warm-up, pings too)
+    simulated_arrivals: int  # arrivals covered to get here (window and warm-up, pings too)
     cold_per_minute: Ints = field(repr=False)
     pc_ready: Ints | None = field(default=None, repr=False)
     warm_envs: Ints | None = field(default=None, repr=False)  # with ``detail``: see ``run``
+    explicit_arrivals: int | None = None  # of those, simulated one by one (None: all of them)
+    aggregate_minutes: int = 0  # minutes simulated as blocks
+
+    @property
+    def per_invocation(self) -> int:
+        """Arrivals simulated one by one."""
+        return self.simulated_arrivals if self.explicit_arrivals is None else self.explicit_arrivals
 
     @property
     def cold_rate(self) -> float:
@@ -203,8 +356,10 @@ def run(
     w0, w1 = window
     if not 0 <= w0 < w1 <= len(work.counts):
         raise PlannerError("SML612", f"window {window} outside the trace (0..{len(work.counts)})")
+    if not work.exact_up_to(w1):
+        return _run_aggregate(work, setup, lifecycle, window, detail=detail)
     profile = work.profile
-    users = work.times[: int(np.searchsorted(work.times, w1 * 60.0, side="left"))]
+    users = work.arrivals_up_to(w1)
     pings = (
         warmer_times(w1, setup.warmer.rate_minutes, setup.warmer.concurrency)
         if setup.warmer
@@ -251,6 +406,68 @@ def run(
         warm_envs=_warm_pool(t, dur, cold_dur, flags, ready, lifecycle, w1)[w0:w1]
         if detail
         else None,
+    )
+
+
+def _run_aggregate(
+    work: Workload, setup: Setup, lifecycle: Lifecycle, window: tuple[int, int], *, detail: bool
+) -> SimStats:
+    w0, w1 = window
+    profile = work.profile
+    keep_s = lifecycle.keep_alive_min * 60.0
+    blocks = work.blocks(_slots_per_minute(keep_s))
+    r = blocks.per_minute
+    latency_ms = profile.restore_ms if setup.snapstart else profile.init_ms
+    ready = None
+    if setup.pc_target is not None:
+        ready = ready_capacity(setup.pc_target[:w1], lifecycle.pc_ready_delay_min)
+    out = run_blocks(
+        blocks,
+        minutes=w1,
+        start_slot=w0 * r,
+        duration_s=profile.duration_ms / 1000.0,
+        cold_s=latency_ms / 1000.0,
+        keep_alive_s=keep_s,
+        ready=ready,
+        warmer=setup.warmer,
+        ping_s=lifecycle.warmer_ms / 1000.0,
+    )
+    per_minute = out.user_cold[w0 * r : w1 * r].reshape(w1 - w0, r).sum(axis=1)
+    warmer = setup.warmer
+    pings = len(range(0, w1, warmer.rate_minutes)) * warmer.concurrency if warmer else 0
+    window_pings = (
+        (len(range(0, w1, warmer.rate_minutes)) - len(range(0, w0, warmer.rate_minutes)))
+        * warmer.concurrency
+        if warmer
+        else 0
+    )
+    user_ms, ping_ms = math.ceil(profile.duration_ms), math.ceil(lifecycle.warmer_ms)
+    warm_envs = None
+    if detail:
+        top = out.top[: w1 * r].reshape(w1, r).max(axis=1)
+        span = max(1, math.ceil(lifecycle.keep_alive_min))
+        alive = top.copy()
+        for lag in range(1, min(span, w1)):
+            alive[lag:] = np.maximum(alive[lag:], top[:-lag])
+        warm_envs = (alive + (ready if ready is not None else 0))[w0:w1]
+    return SimStats(
+        minutes=w1 - w0,
+        invocations=total(work.counts[w0:w1]),
+        cold_starts=total(per_minute),
+        provisioned_served=round(out.users_pc),
+        warmer_pings=window_pings,
+        warmer_cold_starts=total(out.ping_cold[w0 * r : w1 * r]),
+        cold_latency_ms=latency_ms,
+        od_billed_ms=out.users_od * user_ms + out.pings_od * ping_ms,
+        pc_billed_ms=out.users_pc * user_ms + out.pings_pc * ping_ms,
+        pc_env_minutes=total(setup.pc_target[w0:w1]) if setup.pc_target is not None else 0,
+        snapstart=setup.snapstart,
+        simulated_arrivals=total(work.counts[:w1]) + pings,
+        cold_per_minute=per_minute.astype(np.int64),
+        pc_ready=None if ready is None else ready[w0:w1],
+        warm_envs=warm_envs,
+        explicit_arrivals=out.explicit,
+        aggregate_minutes=int(np.count_nonzero(blocks.dense[: w1 * r])) // r,
     )
 
 

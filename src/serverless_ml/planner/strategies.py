@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,9 @@ class Context:
     minute_of_day: Ints  # UTC minute of the day of each trace minute
     history: int  # fit on minutes [0, history)
     lifecycle: Lifecycle
+    fitted: dict[tuple[str, float], Choice] = field(
+        default_factory=dict, compare=False, repr=False
+    )  # fits made once per function (baselines and the planner's candidates share them)
 
     @property
     def history_peak(self) -> int:
@@ -106,6 +109,13 @@ def static_peak(ctx: Context) -> Choice:
 
 
 def scheduled(ctx: Context, quantile: float = 1.0) -> Choice:
+    key = (SCHEDULED, quantile)
+    if key not in ctx.fitted:
+        ctx.fitted[key] = _scheduled(ctx, quantile)
+    return ctx.fitted[key]
+
+
+def _scheduled(ctx: Context, quantile: float) -> Choice:
     hourly = hourly_capacity(ctx.work.demand_peak, ctx.minute_of_day, ctx.history, quantile)
     if max(hourly) == 0:
         choice = on_demand(ctx)
@@ -123,6 +133,13 @@ def scheduled(ctx: Context, quantile: float = 1.0) -> Choice:
 
 
 def target_tracking(ctx: Context, target: float = TARGET_UTILIZATION) -> Choice:
+    key = (TARGET_TRACKING, target)
+    if key not in ctx.fitted:
+        ctx.fitted[key] = _target_tracking(ctx, target)
+    return ctx.fitted[key]
+
+
+def _target_tracking(ctx: Context, target: float) -> Choice:
     top = max(1, math.ceil(ctx.history_peak / target))
     policy = TargetTracking(min_capacity=1, max_capacity=top, target=target)
     pc = policy.capacity(ctx.work.demand_peak, ctx.lifecycle.pc_ready_delay_min)

@@ -25,6 +25,7 @@ several minutes are spread evenly over their minutes; missing periods count zero
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -57,6 +58,8 @@ AZURE_2021_COLUMNS = ("app", "func", "end_timestamp", "duration")
 AZURE_2021_EPOCH = datetime(2021, 1, 31, tzinfo=UTC)  # the files give offsets, not dates
 
 INT64_MAX = int(np.iinfo(np.int64).max)
+_DIGITS = re.compile(r"^[0-9]+$")
+MAX_EPOCH_S = 253_402_300_799.0  # 9999-12-31T23:59:59Z, the last second datetime can hold
 # CloudWatch keeps hourly points 455 days: no real export spans more, and a longer axis is a
 # timestamp typo that would allocate millions of empty minutes per function.
 MAX_TRACE_MINUTES = 455 * 1440
@@ -69,9 +72,60 @@ CW_FUNCTION = ("function", "function_name", "functionname")
 Counts = npt.NDArray[np.int64]
 
 
+def total(counts: Counts) -> int:
+    """Sum of non-negative int64 counts, exact even where int64 would overflow."""
+    if len(counts) == 0:
+        return 0
+    if int(counts.max()) <= INT64_MAX // len(counts):
+        return int(counts.sum())
+    return sum(int(c) for c in counts.tolist())
+
+
+def checked_counts(name: str, counts: object) -> Counts:
+    """``counts`` as int64 per-minute invocations, or SML604 (negative, fractional, NaN or
+    infinite, beyond the 64-bit range, not one-dimensional)."""
+    array = np.asarray(counts)
+    if array.ndim != 1:
+        raise PlannerError("SML604", f"{name}: counts must be one number per minute")
+    if array.dtype.kind in "iu":
+        if len(array) and (array.dtype.kind == "i" and int(array.min()) < 0):
+            raise PlannerError("SML604", f"{name}: negative count {int(array.min())}")
+        if len(array) and int(array.max()) > INT64_MAX:
+            raise PlannerError("SML604", f"{name}: a count is beyond the 64-bit range")
+        return array.astype(np.int64, copy=False)
+    if array.dtype.kind == "b":
+        return array.astype(np.int64)
+    bad = None
+    values: list[int] = []
+    for value in array.tolist():
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            bad = value
+            break
+        whole = int(value) if isinstance(value, int) else None
+        if whole is None:
+            if not math.isfinite(number) or number != math.floor(number):
+                bad = value
+                break
+            whole = int(number)
+        if not 0 <= whole <= INT64_MAX:
+            bad = value
+            break
+        values.append(whole)
+    if bad is not None:
+        raise PlannerError(
+            "SML604", f"{name}: count {bad!r} is not a non-negative integer within 64 bits"
+        )
+    return np.array(values, dtype=np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class FunctionTrace:
-    """One function's invocations per minute, with its mean duration and memory if known."""
+    """One function's invocations per minute, with its mean duration and memory if known.
+
+    ``counts`` is checked (SML604) and stored as int64.
+    """
 
     name: str
     counts: Counts
@@ -81,9 +135,12 @@ class FunctionTrace:
     duration_ms: float | None = None
     memory_mb: float | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counts", checked_counts(self.name, self.counts))
+
     @property
     def invocations(self) -> int:
-        return int(self.counts.sum())
+        return total(self.counts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -329,7 +386,7 @@ def _counts(path: Path, line: int, row: list[str], layout: _AzureLayout) -> Coun
     for column, cell in zip(layout.minutes, cells, strict=True):  # slow path: name the culprit
         text = cell.strip()
         problem = None
-        if not text.isdigit():
+        if not _DIGITS.match(text):
             problem = "is not a non-negative integer count"
         elif int(text) > INT64_MAX:
             problem = "is beyond the 64-bit range of a per-minute count"
@@ -363,7 +420,8 @@ def _read_azure_durations(paths: Sequence[Path]) -> dict[tuple[str, str, str], f
             acc = sums.setdefault(key, [0.0, 0.0])
             acc[0] += (avg or 0.0) * max(weight, 1e-9)
             acc[1] += max(weight, 1e-9)
-    return {k: s / w for k, (s, w) in sums.items()}
+    # sums past the float range (absurd averages): planned at Lambda's timeout downstream
+    return {k: s / w if math.isfinite(s / w) else math.inf for k, (s, w) in sums.items()}
 
 
 def _read_azure_memory(paths: Sequence[Path]) -> dict[tuple[str, str], float]:
@@ -545,7 +603,17 @@ def _timestamp(path: Path, line: int, column: int, name: str, text: str) -> floa
             column=column,
             column_name=name,
         )
-    return value / 1000.0 if value > 1e11 else value  # epoch milliseconds
+    seconds = value / 1000.0 if value > 1e11 else value  # epoch milliseconds
+    if seconds > MAX_EPOCH_S:
+        raise TraceError(
+            "SML606",
+            f"{raw!r} is after the year 9999, even read as epoch milliseconds",
+            path=path,
+            line=line,
+            column=column,
+            column_name=name,
+        )
+    return seconds
 
 
 def read_cloudwatch(
@@ -578,11 +646,8 @@ def read_cloudwatch(
         _check_width(path, line, row, header)
         stamp = _timestamp(path, line, ts_col + 1, header[ts_col], row[ts_col])
         count_text = row[count_col].strip()
-        try:
-            count_f = float(count_text)
-        except ValueError:
-            count_f = math.nan
-        if not (math.isfinite(count_f) and 0 <= count_f <= INT64_MAX and count_f == int(count_f)):
+        count = _count(count_text)
+        if count is None:
             raise TraceError(
                 "SML604",
                 f"{count_text!r} is not a non-negative integer count",
@@ -607,10 +672,25 @@ def read_cloudwatch(
                 column=ts_col + 1,
                 column_name=header[ts_col],
             )
-        series[stamp] = (line, int(count_f), duration)
+        series[stamp] = (line, count, duration)
     if not points:
         raise TraceError("SML613", "no data rows after the header", path=path, line=2)
     return _cloudwatch_trace(path, points, header[ts_col], ts_col + 1, period_s)
+
+
+def _count(text: str) -> int | None:
+    """A per-period count: an integer (``42``, ``42.0``, ``4.2e1``) in 0..2^63-1, else None."""
+    if _DIGITS.match(text):
+        value = int(text)
+    else:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        if not (math.isfinite(number) and number == math.floor(number)):
+            return None
+        value = int(number)
+    return value if 0 <= value <= INT64_MAX else None
 
 
 def _cloudwatch_trace(
@@ -663,9 +743,10 @@ def _cloudwatch_trace(
 
 
 def _spread(count: int, minutes: int) -> Counts:
-    """``count`` invocations spread as evenly as integers allow over ``minutes`` minutes."""
-    edges = (np.arange(minutes + 1, dtype=np.int64) * count) // minutes
-    return np.diff(edges)
+    """``count`` invocations spread as evenly as integers allow over ``minutes`` minutes
+    (in Python integers: ``minutes * count`` may not fit 64 bits)."""
+    edges = [j * count // minutes for j in range(minutes + 1)]
+    return np.array([b - a for a, b in itertools.pairwise(edges)], dtype=np.int64)
 
 
 # -- entry point ------------------------------------------------------------------------------

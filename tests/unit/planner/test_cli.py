@@ -139,3 +139,23 @@ def test_argparse_wiring(
     )
     report = json.loads(capsys.readouterr().out)
     assert report["history_minutes"] == [0, 600] and report["trace"]["functions"] == 4
+
+
+def test_simulation_is_selectable_and_reported(azure_dir: Path, tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    add_plan_arguments(parser)
+    assert parser.parse_args([str(azure_dir)]).simulation == "auto"
+    with pytest.raises(SystemExit):
+        parser.parse_args([str(azure_dir), "--simulation", "fast"])
+    reports = {}
+    for simulation in ("exact", "aggregate"):
+        out = tmp_path / simulation
+        code, text = run_plan_command(
+            [azure_dir], out_dir=out, plot=False, simulation=simulation, json_output=True
+        )
+        assert code in (EXIT_MET, EXIT_UNMET)
+        reports[simulation] = json.loads(text)
+        assert reports[simulation]["speed"]["simulation"] == simulation
+    exact, blocks = reports["exact"]["speed"], reports["aggregate"]["speed"]
+    assert exact["aggregate_function_minutes"] == 0 < blocks["aggregate_function_minutes"]
+    assert blocks["simulated_one_by_one"] < exact["simulated_one_by_one"]
