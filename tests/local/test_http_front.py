@@ -147,7 +147,7 @@ def api(fn: FakeFunction) -> Iterator[str]:
 
 
 def test_an_http_api_request_becomes_a_2_0_event_field_by_field(api: str, fn: FakeFunction) -> None:
-    before_ms = time.time() * 1000
+    before_ms = int(time.time() * 1000)  # timeEpoch is whole milliseconds, truncated
     reply = send_raw(
         api,
         "POST",
