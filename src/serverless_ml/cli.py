@@ -88,6 +88,27 @@ def _bench_cold_start(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_ablation(args: argparse.Namespace) -> int:
+    from serverless_ml.bench.ablation import (
+        format_ablation_markdown,
+        format_ablation_table,
+        run_ablation_bench,
+    )
+
+    result = run_ablation_bench(repeats=args.repeats, warm_invokes=args.warm_invokes)
+    if args.png:
+        from serverless_ml.bench.ablation_figure import write_ablation_png
+
+        write_ablation_png(result, Path(args.png))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    elif args.markdown:
+        print(format_ablation_markdown(result))
+    else:
+        print(format_ablation_table(result))
+    return 0
+
+
 def _bench_iot(args: argparse.Namespace) -> int:
     from serverless_ml.bench.iot_throughput import format_iot_table, run_iot_bench
 
@@ -277,6 +298,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--warm-invokes", type=int, default=None, help="in-process warm invokes per function"
     )
     p.set_defaults(handler=_bench_cold_start)
+    p = bench_sub.add_parser(
+        "ablation",
+        help="every cold-start lever turned off alone, per reference function (INIT, first "
+        "invoke, warm, sizes)",
+    )
+    p.add_argument("--repeats", type=int, default=5, help="fresh processes per variant")
+    p.add_argument(
+        "--warm-invokes", type=int, default=200, help="in-process warm invokes per process"
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="print the docs' tables")
+    p.add_argument("--png", help="also draw the INIT and warm deltas to this PNG")
+    p.set_defaults(handler=_bench_ablation)
     p = bench_sub.add_parser("iot", help="Kinesis batch scoring: records/s, batched vs one by one")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", action="store_true")
