@@ -29,7 +29,6 @@ from serverless_ml.local.services import LOCAL_SERVICES
 from serverless_ml.local.services.base import ServiceOptions
 from serverless_ml.local.traffic import Burst
 
-DEMO_SEED: Final = 20240601
 SYNTH_OUTDIR: Final = Path("cdk.out")
 # CDK adds a DependsOn from each function to its role that cfn-lint flags as redundant (W3005):
 # boilerplate that is not ours to change; the project's .cfnlintrc ignores exactly this rule too.
@@ -167,7 +166,7 @@ def demo_options(duration_s: float = DEMO_DURATION_S) -> RunOptions:
         burst=Burst.parse(DEMO_BURST),
         out=LOCAL_OUT,
         progress=False,
-        service=ServiceOptions(seed=DEMO_SEED, duplicate_rate=DEMO_DUPLICATES),
+        service=ServiceOptions(duplicate_rate=DEMO_DUPLICATES),  # the services' default seed
     )
 
 

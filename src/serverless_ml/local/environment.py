@@ -19,6 +19,7 @@ from typing import IO, Any, Final
 from serverless_ml.bench.isolated import isolated_command, isolated_environment
 from serverless_ml.local import worker_child
 from serverless_ml.local.invocation import EXIT_ERROR, INIT_ERROR, TIMEOUT_ERROR, FunctionError
+from serverless_ml.local.processes import stop_process
 
 # Lambda limits INIT to 10 s; a local machine that is busy building bundles or running moto can
 # be slower without anything being wrong, so the local bound is looser and reported when passed.
@@ -200,15 +201,8 @@ class Environment:
     def stop(self) -> None:
         """End the process (SIGTERM, then SIGKILL) and close the pipes; idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_WAIT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_WAIT_S)
-        elif process is not None:
-            process.wait()
+        if process is not None:
+            stop_process(process, STOP_WAIT_S)
         for channel in (self._requests, self._replies):
             if channel is not None:
                 with contextlib.suppress(OSError):

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+from serverless_ml.local.processes import stop_process
+
 HOST: Final = "127.0.0.1"
 START_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 10.0
@@ -48,17 +50,6 @@ def _answers(endpoint: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT_S)
-
-
 def _tail(log_path: Path | None) -> str:
     if log_path is None or not log_path.is_file():
         return ""
@@ -82,7 +73,7 @@ def _start(log_path: Path | None, timeout_s: float) -> tuple[subprocess.Popen[by
             if _answers(endpoint):
                 return process, endpoint
             time.sleep(POLL_S)
-        _stop(process)
+        stop_process(process, STOP_TIMEOUT_S)
         if time.monotonic() >= deadline:
             raise LocalRunError(f"moto_server did not answer within {timeout_s:.0f} s")
     raise LocalRunError(f"moto_server exited at start: {_tail(log_path) or 'no output'}")
@@ -105,4 +96,4 @@ def moto_server(
     try:
         yield endpoint
     finally:
-        _stop(process)
+        stop_process(process, STOP_TIMEOUT_S)
